@@ -1,0 +1,76 @@
+"""``d2b``: the few things luigi's own command does not do."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from d2b_luigi import generate, lake, warehouse
+from d2b_luigi.config import settings
+from d2b_luigi.tasks.transform import TABLES
+
+
+def sample(args: argparse.Namespace) -> None:
+    """Write the deterministic sample data set into the (local) landing and dimensions folders."""
+    s = settings()
+    landing = s.landing_url.format(date=args.as_of.isoformat(), id=s.id)
+    if lake.is_s3(landing) or lake.is_s3(s.dimensions_url):
+        sys.exit("d2b sample writes local folders only; unset D2B_LANDING_URL / D2B_DIMENSIONS_URL")
+    if (Path(landing) / "orders.csv").exists() and not args.force:
+        print(f"sample data already in {landing}")
+        return
+    counts = generate.generate(Path(landing), Path(s.dimensions_url), args.orders, args.as_of, args.seed)
+    print(f"sample data written to {landing}: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+
+
+def show(args: argparse.Namespace) -> None:
+    """Print the date's analytics rows and where their exports are."""
+    s = settings()
+    with warehouse.shared_connection(s.dsn).cursor() as cursor:
+        for table in TABLES:
+            print(f"\n{s.analytics_schema}.{table} for {args.date}:")
+            cursor.execute(warehouse.statement(s, f"export/{table}"), {"run_date": args.date})
+            row = cursor.fetchone()
+            if row is None:
+                print("  (no row)")
+                continue
+            for column, value in zip([c.name for c in cursor.description], row, strict=True):
+                print(f"  {column:<24} {value}")
+            url = s.export_file(args.date, table)
+            print(f"  exported to {url}" if lake.target(s, url).exists() else f"  not exported yet ({url})")
+
+
+def stop(args: argparse.Namespace) -> None:
+    """Stop the embedded PostgreSQL (it keeps running between runs so they start fast)."""
+    from d2b_luigi import embedded
+
+    stopped = embedded.stop(settings().work_dir / "pg")
+    print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL is not running")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="d2b", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("sample", help=sample.__doc__)
+    p.add_argument("--as-of", type=dt.date.fromisoformat, default=generate.SAMPLE_AS_OF)
+    p.add_argument("--orders", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--force", action="store_true", help="rewrite existing files")
+    p.set_defaults(func=sample)
+
+    p = commands.add_parser("show", help=show.__doc__)
+    p.add_argument("--date", type=dt.date.fromisoformat, required=True)
+    p.set_defaults(func=show)
+
+    p = commands.add_parser("stop", help=stop.__doc__)
+    p.set_defaults(func=stop)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

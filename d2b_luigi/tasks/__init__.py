@@ -1,0 +1,1 @@
+"""The pipeline's tasks, one module per stage."""

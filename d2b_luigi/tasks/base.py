@@ -1,0 +1,64 @@
+"""The project's base tasks: settings, stable marker ids, one transaction per database step."""
+
+from __future__ import annotations
+
+import luigi
+
+from d2b_luigi import warehouse
+from d2b_luigi.config import Settings, settings
+
+
+class PipelineTask(luigi.Task):
+    """Every d2b_luigi task: access to the resolved settings."""
+
+    @property
+    def settings(self) -> Settings:
+        if not hasattr(self, "_settings"):
+            self._settings = settings()
+        return self._settings
+
+
+class DatabaseStep(PipelineTask):
+    """A step that writes to the warehouse: its rows and its marker commit in one transaction.
+
+    The marker's ``update_id`` is built from the parameter values only (``Family:value:value``), never
+    from luigi's task_id hash, so adding a parameter later does not re-run history.
+    """
+
+    target_table: str = ""
+
+    @property
+    def update_id(self) -> str:
+        values = [self.param_kwargs[name] for name, param in self.get_params() if param.significant]
+        return ":".join([self.get_task_family(), *(str(v) for v in values)])
+
+    def output(self) -> warehouse.MarkerTarget:
+        return warehouse.MarkerTarget(self.settings, self.update_id, self.target_table)
+
+    def run(self) -> None:
+        with warehouse.transaction(self.settings) as cursor:
+            if not warehouse.claim(cursor, self.settings, self.update_id):
+                return  # another run did this step while we waited for its lock
+            self.write(cursor)
+            warehouse.touch(cursor, self.settings, self.update_id, self.target_table)
+
+    def write(self, cursor) -> None:
+        """Write this step's rows with ``cursor``, inside the step's transaction."""
+        raise NotImplementedError
+
+
+class Progress:
+    """Report a long step's progress to the scheduler, at most once per 5 %."""
+
+    def __init__(self, task: luigi.Task, total_bytes: int, verb: str) -> None:
+        self.task = task
+        self.total = max(total_bytes, 1)
+        self.verb = verb
+        self.reported = -5
+
+    def __call__(self, done_bytes: int) -> None:
+        percent = min(100, done_bytes * 100 // self.total)
+        if percent >= self.reported + 5:
+            self.reported = percent
+            self.task.set_progress_percentage(percent)
+            self.task.set_status_message(f"{self.verb} {done_bytes:,} of {self.total:,} bytes")

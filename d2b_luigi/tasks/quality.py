@@ -1,0 +1,93 @@
+"""Data-quality checks: every ``sql/checks/*.sql`` returns its offending rows; none means pass."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import luigi
+
+from d2b_luigi import sqlfiles, warehouse
+from d2b_luigi.tasks.base import DatabaseStep
+from d2b_luigi.tasks.load import LoadStaging
+from d2b_luigi.tasks.transform import TABLES, Transform
+
+log = logging.getLogger("d2b_luigi")
+SAMPLE_ROWS = 5
+
+
+class QualityCheckFailed(RuntimeError):
+    pass
+
+
+def check_header(name: str) -> tuple[str, str]:
+    """The severity (``error`` or ``warn``) and description at the top of a check's SQL file."""
+    lines = [line.removeprefix("--").strip() for line in sqlfiles.text(name).splitlines() if line.startswith("--")]
+    severity = lines[0].removeprefix("severity:").strip()
+    if not lines[0].startswith("severity:") or severity not in ("error", "warn"):
+        raise ValueError(f"sql/{name}.sql must start with '-- severity: error' or '-- severity: warn'")
+    return severity, " ".join(lines[1:])
+
+
+class QualityCheck(DatabaseStep):
+    """Run every check for the date and store the results; an ``error`` check that fails stops the exports."""
+
+    date = luigi.DateParameter()
+
+    @property
+    def target_table(self) -> str:
+        return f"{self.settings.analytics_schema}.quality_results"
+
+    def requires(self):
+        return [
+            *(Transform(date=self.date, table=table) for table in TABLES),
+            *(LoadStaging(date=self.date, name=name) for name in ("orders", "reviews", "shipment_deliveries")),
+        ]
+
+    def run(self) -> None:
+        with warehouse.transaction(self.settings) as cursor:
+            if not warehouse.claim(cursor, self.settings, self.update_id):
+                return
+            results = self.evaluate(cursor)
+            failed = [r for r in results if r["severity"] == "error" and not r["passed"]]
+            if not failed:
+                warehouse.touch(cursor, self.settings, self.update_id, self.target_table)
+        # The results are committed either way, so the operator can read them.
+        for r in results:
+            if not r["passed"]:
+                log.warning(
+                    "quality check %s (%s) failed for %s: %s", r["check_name"], r["severity"], self.date, r["sample"]
+                )
+        if failed:
+            names = "; ".join(f"{r['check_name']}: {r['failing_rows']} rows, e.g. {r['sample'][:2]}" for r in failed)
+            raise QualityCheckFailed(
+                f"{len(failed)} data-quality check(s) failed for {self.date} ({names}); "
+                f"all results are in {self.settings.analytics_schema}.quality_results"
+            )
+
+    def evaluate(self, cursor) -> list[dict]:
+        """Run every check and replace the date's stored results."""
+        results = []
+        for name in sqlfiles.names("checks"):
+            severity, description = check_header(name)
+            check = warehouse.statement(self.settings, name)
+            cursor.execute(
+                warehouse.statement(self.settings, "quality/evaluate_check", check=check),
+                {"run_date": self.date, "sample_rows": SAMPLE_ROWS},
+            )
+            failing, sample = cursor.fetchone()
+            results.append(
+                {
+                    "check_name": name.removeprefix("checks/"),
+                    "severity": severity,
+                    "description": description,
+                    "passed": failing == 0,
+                    "failing_rows": failing,
+                    "sample": sample or [],
+                }
+            )
+        cursor.execute(
+            warehouse.statement(self.settings, "quality/store_results"),
+            {"run_date": self.date, "results": json.dumps(results)},
+        )
+        return results

@@ -1,0 +1,59 @@
+"""Create the analytics tables and compute each date's row with the SQL in ``sql/transform/``."""
+
+from __future__ import annotations
+
+import luigi
+from psycopg2 import sql
+
+from d2b_luigi import warehouse
+from d2b_luigi.tasks.base import DatabaseStep, PipelineTask
+from d2b_luigi.tasks.dimensions import Dimensions
+from d2b_luigi.tasks.load import LoadStaging
+
+# Each analytics table and the staging tables its SQL reads.
+TABLES = {
+    "agg_public_holiday": ("orders",),
+    "agg_shipments": ("orders", "shipment_deliveries"),
+    "best_performing_product": ("orders", "reviews", "shipment_deliveries"),
+}
+
+
+class CreateAnalyticsTable(PipelineTask):
+    """``{id}_analytics.<table>`` exists (the seed's creating_agg_*)."""
+
+    table = luigi.ChoiceParameter(choices=TABLES)
+
+    def output(self):
+        return warehouse.TableTarget(self.settings, self.settings.analytics_schema, self.table)
+
+    def run(self) -> None:
+        with warehouse.transaction(self.settings) as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:ddl'))")
+            cursor.execute(warehouse.statement(self.settings, f"ddl/{self.table}"))
+
+
+class Transform(DatabaseStep):
+    """Replace the date's row of ``{id}_analytics.<table>`` (the seed's loading_agg_*)."""
+
+    date = luigi.DateParameter()
+    table = luigi.ChoiceParameter(choices=TABLES)
+
+    @property
+    def target_table(self) -> str:
+        return f"{self.settings.analytics_schema}.{self.table}"
+
+    def requires(self):
+        return [
+            CreateAnalyticsTable(table=self.table),
+            Dimensions(),
+            *(LoadStaging(date=self.date, name=name) for name in TABLES[self.table]),
+        ]
+
+    def write(self, cursor) -> None:
+        cursor.execute(
+            sql.SQL("DELETE FROM {} WHERE ingestion_date = %s").format(
+                sql.Identifier(self.settings.analytics_schema, self.table)
+            ),
+            (self.date,),
+        )
+        cursor.execute(warehouse.statement(self.settings, f"transform/{self.table}"), {"run_date": self.date})

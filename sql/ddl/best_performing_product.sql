@@ -1,0 +1,14 @@
+CREATE TABLE IF NOT EXISTS {analytics}.best_performing_product (
+    ingestion_date        date PRIMARY KEY,
+    product_name          varchar NOT NULL,
+    most_ordered_day      date NOT NULL,
+    is_public_holiday     boolean NOT NULL,
+    tt_review_points      integer NOT NULL,
+    pct_one_star_review   double precision NOT NULL,
+    pct_two_star_review   double precision NOT NULL,
+    pct_three_star_review double precision NOT NULL,
+    pct_four_star_review  double precision NOT NULL,
+    pct_five_star_review  double precision NOT NULL,
+    pct_early_shipments   double precision NOT NULL,
+    pct_late_shipments    double precision NOT NULL
+);

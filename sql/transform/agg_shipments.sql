@@ -1,0 +1,14 @@
+-- Late: shipped 6 or more days after the order and not delivered.
+-- Undelivered: never shipped, never delivered, and ordered at least 15 days before the run date.
+-- Only orders placed on or before the run date count.
+INSERT INTO {analytics}.agg_shipments (ingestion_date, tt_late_shipments, tt_undelivered_items)
+SELECT
+    %(run_date)s,
+    count(*) FILTER (WHERE s.shipment_date >= o.order_date + 6 AND s.delivery_date IS NULL),
+    count(*) FILTER (
+        WHERE s.shipment_date IS NULL AND s.delivery_date IS NULL AND o.order_date + 15 <= %(run_date)s::date
+    )
+FROM {staging}.shipment_deliveries AS s
+JOIN {staging}.orders AS o ON o.order_id = s.order_id AND o.ingestion_date = s.ingestion_date
+WHERE s.ingestion_date = %(run_date)s
+  AND o.order_date <= %(run_date)s;

@@ -1,0 +1,68 @@
+-- The product with the highest total review points (ties: more reviews, then lowest product_id),
+-- its review-star distribution, its busiest order day and its early/late shipment shares.
+WITH
+orders AS (
+    SELECT order_id, order_date, product_id, quantity
+    FROM {staging}.orders
+    WHERE ingestion_date = %(run_date)s AND order_date <= %(run_date)s
+),
+
+best AS (
+    SELECT
+        product_id,
+        sum(review) AS points,
+        count(*) AS reviews,
+        count(*) FILTER (WHERE review = 1) AS one_star,
+        count(*) FILTER (WHERE review = 2) AS two_star,
+        count(*) FILTER (WHERE review = 3) AS three_star,
+        count(*) FILTER (WHERE review = 4) AS four_star,
+        count(*) FILTER (WHERE review = 5) AS five_star
+    FROM {staging}.reviews
+    WHERE ingestion_date = %(run_date)s
+    GROUP BY product_id
+    ORDER BY points DESC, reviews DESC, product_id
+    LIMIT 1
+),
+
+busiest_day AS (
+    SELECT o.order_date
+    FROM orders AS o
+    JOIN best AS b ON b.product_id = o.product_id
+    GROUP BY o.order_date
+    ORDER BY count(*) DESC, sum(o.quantity) DESC, o.order_date
+    LIMIT 1
+),
+
+shipping AS (
+    SELECT
+        count(*) FILTER (WHERE s.shipment_date < o.order_date + 6) AS early,
+        count(*) FILTER (WHERE s.shipment_date >= o.order_date + 6 AND s.delivery_date IS NULL) AS late
+    FROM {staging}.shipment_deliveries AS s
+    JOIN orders AS o ON o.order_id = s.order_id
+    JOIN best AS b ON b.product_id = o.product_id
+    WHERE s.ingestion_date = %(run_date)s
+)
+
+INSERT INTO {analytics}.best_performing_product (
+    ingestion_date, product_name, most_ordered_day, is_public_holiday, tt_review_points,
+    pct_one_star_review, pct_two_star_review, pct_three_star_review, pct_four_star_review, pct_five_star_review,
+    pct_early_shipments, pct_late_shipments
+)
+SELECT
+    %(run_date)s,
+    p.product_name,
+    bd.order_date,
+    coalesce(dd.day_of_the_week_num BETWEEN 1 AND 5 AND NOT dd.working_day, false),
+    b.points,
+    round(100.0 * b.one_star / b.reviews, 2),
+    round(100.0 * b.two_star / b.reviews, 2),
+    round(100.0 * b.three_star / b.reviews, 2),
+    round(100.0 * b.four_star / b.reviews, 2),
+    round(100.0 * b.five_star / b.reviews, 2),
+    CASE WHEN sh.early + sh.late = 0 THEN 0 ELSE round(100.0 * sh.early / (sh.early + sh.late), 2) END,
+    CASE WHEN sh.early + sh.late = 0 THEN 0 ELSE round(100.0 * sh.late / (sh.early + sh.late), 2) END
+FROM best AS b
+JOIN {common}.dim_products AS p ON p.product_id = b.product_id
+CROSS JOIN busiest_day AS bd
+CROSS JOIN shipping AS sh
+LEFT JOIN {common}.dim_dates AS dd ON dd.calendar_dt = bd.order_date;
