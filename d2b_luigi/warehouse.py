@@ -64,25 +64,22 @@ def statement(settings: Settings, name: str, **parts: sql.Composable) -> sql.Com
 _ready: set[tuple[int, str, str]] = set()
 
 
-def ensure_bookkeeping(cursor, settings: Settings) -> None:
-    """Create the pipeline's two schemas and its bookkeeping tables once per process."""
-    key = (os.getpid(), settings.dsn, settings.id)
-    if key in _ready:
-        return
-    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:bookkeeping'))")
-    cursor.execute(statement(settings, "ddl/bookkeeping"))
-    _ready.add(key)
-
-
 @contextlib.contextmanager
 def transaction(settings: Settings) -> Iterator:
-    """A cursor in one transaction: committed when the block ends, rolled back on any error."""
+    """A cursor in one transaction: committed when the block ends, rolled back on any error.
+
+    The first transaction of a process also creates the pipeline's schemas and bookkeeping tables.
+    """
+    key = (os.getpid(), settings.dsn, settings.id)
     connection = connect(settings.dsn)
     try:
         with connection.cursor() as cursor:
-            ensure_bookkeeping(cursor, settings)
+            if key not in _ready:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:bookkeeping'))")
+                cursor.execute(statement(settings, "ddl/bookkeeping"))
             yield cursor
         connection.commit()
+        _ready.add(key)
     finally:
         connection.close()  # closing without commit rolls back
 

@@ -1,0 +1,114 @@
+"""Fixtures: a real PostgreSQL (D2B_TEST_DSN, else an embedded one), isolated schemas per test, moto for S3."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import luigi
+import psycopg2
+import pytest
+from luigi.task_register import Register
+
+from d2b_luigi import embedded
+
+DATA = Path(__file__).parent / "data"
+TINY = DATA / "tiny"
+TINY_DATE = dt.date(2025, 7, 1)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def dsn(tmp_path_factory) -> str:
+    """The test warehouse. Never skips: a missing database is a test failure."""
+    url = os.environ.get("D2B_TEST_DSN") or embedded.embedded_dsn(tmp_path_factory.mktemp("pg") / "data")
+    psycopg2.connect(url, connect_timeout=10).close()
+    return url
+
+
+class Pipeline:
+    """One isolated deployment: its own schemas, work dir, landing and export folders."""
+
+    def __init__(self, dsn: str, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.dsn = dsn
+        self.root = root
+        self.id = "t_" + uuid.uuid4().hex[:10]
+        self.common = self.id + "_common"
+        self.landing = root / "lake" / "landing"
+        self.exports = root / "lake" / "export"
+        self.dimensions = root / "lake" / "dimensions"
+        self.env = {
+            "D2B_WAREHOUSE_DSN": dsn,
+            "D2B_ID": self.id,
+            "D2B_COMMON_SCHEMA": self.common,
+            "D2B_WORK_DIR": str(root / "work"),
+            "D2B_LANDING_URL": str(self.landing / "{date}"),
+            "D2B_EXPORT_URL": str(self.exports / "{id}" / "{date}"),
+            "D2B_DIMENSIONS_URL": str(self.dimensions),
+            "D2B_SEED_DIMENSIONS": "true",
+        }
+        for key, value in self.env.items():
+            monkeypatch.setenv(key, value)
+        Register.clear_instance_cache()
+
+    def landing_dir(self, date: dt.date) -> Path:
+        return self.landing / date.isoformat()
+
+    def put_tiny(self, date: dt.date = TINY_DATE) -> None:
+        """Land the tiny example's files for ``date`` and its dimension CSVs."""
+        self.landing_dir(date).mkdir(parents=True, exist_ok=True)
+        self.dimensions.mkdir(parents=True, exist_ok=True)
+        for name in ("orders", "reviews", "shipment_deliveries"):
+            shutil.copy(TINY / f"{name}.csv", self.landing_dir(date) / f"{name}.csv")
+        for name in ("dim_dates", "dim_products"):
+            shutil.copy(TINY / f"{name}.csv", self.dimensions / f"{name}.csv")
+
+    def build(self, *tasks: luigi.Task, **kwargs) -> luigi.execution_summary.LuigiRunResult:
+        Register.clear_instance_cache()
+        kwargs.setdefault("local_scheduler", True)
+        kwargs.setdefault("log_level", "WARNING")
+        return luigi.build(list(tasks), detailed_summary=True, **kwargs)
+
+    def query(self, statement: str, params=()) -> list[tuple]:
+        with psycopg2.connect(self.dsn) as connection, connection.cursor() as cursor:
+            cursor.execute(statement.format(s=self.id + "_staging", a=self.id + "_analytics", c=self.common), params)
+            rows = cursor.fetchall() if cursor.description else []
+        connection.close()
+        return rows
+
+    def analytics(self, date: dt.date) -> dict[str, dict]:
+        """The date's row of each analytics table, as {column: value} with JSON-like values."""
+        result = {}
+        for table in ("agg_public_holiday", "agg_shipments", "best_performing_product"):
+            with psycopg2.connect(self.dsn) as connection, connection.cursor() as cursor:
+                cursor.execute("SELECT to_regclass(%s)", (f'"{self.id}_analytics"."{table}"',))
+                rows, names = [], []
+                if cursor.fetchone()[0]:
+                    cursor.execute(f'SELECT * FROM "{self.id}_analytics"."{table}" WHERE ingestion_date = %s', (date,))
+                    rows = cursor.fetchall()
+                    names = [c.name for c in cursor.description]
+            connection.close()
+            assert len(rows) <= 1, f"{table} has {len(rows)} rows for {date}"
+            result[table] = (
+                {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in zip(names, rows[0], strict=True)}
+                if rows
+                else None
+            )
+        return result
+
+    def drop(self) -> None:
+        with psycopg2.connect(self.dsn) as connection, connection.cursor() as cursor:
+            for schema in (f"{self.id}_staging", f"{self.id}_analytics", self.common):
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        connection.close()
+
+
+@pytest.fixture
+def pipeline(dsn, tmp_path, monkeypatch) -> Pipeline:
+    p = Pipeline(dsn, tmp_path, monkeypatch)
+    yield p
+    p.drop()
+    Register.clear_instance_cache()
