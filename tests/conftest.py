@@ -112,3 +112,58 @@ def pipeline(dsn, tmp_path, monkeypatch) -> Pipeline:
     yield p
     p.drop()
     Register.clear_instance_cache()
+
+
+@pytest.fixture
+def aws_env(monkeypatch) -> None:
+    """Fake credentials, so nothing can reach real AWS."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def s3(aws_env):
+    """In-process moto S3 with a bucket ``lake``; yields a boto3 client."""
+    import boto3
+    from moto import mock_aws
+
+    from d2b_luigi import lake
+
+    lake._s3_client.cache_clear()
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="lake")
+        yield client
+    lake._s3_client.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's threaded S3 server on a free local port, for `luigi` subprocesses; yields its endpoint URL."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def luigi_command(*args: str, env: dict[str, str], lock_dir: Path, timeout: float = 120):
+    """Run the real ``luigi`` console script from the project root, as cron would."""
+    import subprocess
+    import sys
+
+    command = [str(Path(sys.executable).parent / "luigi"), "--module", "d2b_luigi", *args]
+    command += ["--local-scheduler", "--lock-pid-dir", str(lock_dir)]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
