@@ -48,7 +48,7 @@ class EnvOptionalParameter(_FromEnv, luigi.OptionalParameter):
     pass
 
 
-class EnvBoolParameter(_FromEnv, luigi.BoolParameter):
+class EnvFloatParameter(_FromEnv, luigi.FloatParameter):
     pass
 
 
@@ -83,6 +83,11 @@ class d2b(luigi.Config):  # noqa: N801 - luigi names the config section after th
         description="public holidays for a generated dim_dates: MM-DD (every year) or YYYY-MM-DD, comma-separated",
     )
     s3_max_attempts = luigi.IntParameter(default=5, description="botocore standard-mode retry attempts")
+    max_reject_ratio = EnvFloatParameter(
+        env="D2B_MAX_REJECT_RATIO",
+        default=0.0,
+        description="share of a file's rows that may be rejected before its load fails (0: any reject fails)",
+    )
 
 
 class Settings:
@@ -104,6 +109,7 @@ class Settings:
         self.seed_dimensions = self.embedded if seed is None else luigi.BoolParameter().parse(seed)
         self.holidays = [h.strip() for h in cfg.holidays.split(",") if h.strip()]
         self.s3_max_attempts = cfg.s3_max_attempts
+        self.max_reject_ratio = cfg.max_reject_ratio
 
     @property
     def dsn(self) -> str:

@@ -209,10 +209,14 @@ class CountingReader:
         return self.newlines + (1 if self.last_byte not in (b"", b"\n") else 0)
 
 
-def copy_in(cursor, table: sql.Composable, columns: list[str], stream: IO[bytes]) -> int:
-    """Stream CSV (header already consumed) into ``table`` with one ``COPY … FROM STDIN``; return rows copied."""
-    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
-        table, sql.SQL(", ").join(map(sql.Identifier, columns))
+def copy_in(cursor, table: sql.Composable, columns: list[str], stream: IO, freeze: bool = False) -> int:
+    """Stream CSV (header already consumed) into ``table`` with one ``COPY … FROM STDIN``; return rows copied.
+
+    ``freeze`` writes the rows frozen (the table must have been truncated in this subtransaction), which
+    spares every later scan the work of setting hint bits.
+    """
+    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv{})").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", FREEZE" if freeze else "")
     )
     cursor.copy_expert(statement, stream, size=COPY_CHUNK)
     return cursor.rowcount

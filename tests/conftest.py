@@ -67,10 +67,22 @@ class Pipeline:
             shutil.copy(TINY / f"{name}.csv", self.dimensions / f"{name}.csv")
 
     def build(self, *tasks: luigi.Task, **kwargs) -> luigi.execution_summary.LuigiRunResult:
+        """luigi.build with a local scheduler; the result's ``errors`` holds the failed tasks' messages."""
         Register.clear_instance_cache()
         kwargs.setdefault("local_scheduler", True)
         kwargs.setdefault("log_level", "WARNING")
-        return luigi.build(list(tasks), detailed_summary=True, **kwargs)
+        errors: list[str] = []
+
+        def on_failure(task, exception):
+            errors.append(f"{task}: {exception}")
+
+        luigi.Task.event_handler(luigi.Event.FAILURE)(on_failure)
+        try:
+            result = luigi.build(list(tasks), detailed_summary=True, **kwargs)
+        finally:
+            luigi.Task._event_callbacks[luigi.Task][luigi.Event.FAILURE].discard(on_failure)
+        result.errors = "\n".join(errors)
+        return result
 
     def query(self, statement: str, params=()) -> list[tuple]:
         with psycopg2.connect(self.dsn) as connection, connection.cursor() as cursor:

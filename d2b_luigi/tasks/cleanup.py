@@ -11,12 +11,12 @@ from d2b_luigi import warehouse
 from d2b_luigi.tasks.base import DatabaseStep
 from d2b_luigi.tasks.export import Export
 from d2b_luigi.tasks.extract import SOURCES
-from d2b_luigi.tasks.load import LoadStaging
+from d2b_luigi.tasks.load import LoadStaging, partition
 from d2b_luigi.tasks.transform import TABLES
 
 
 class CleanUp(DatabaseStep):
-    """After the exports: delete the date's local files and staging rows.
+    """After the exports: delete the date's local files and drop its staging partitions.
 
     The staging loads' markers go in the same transaction as their rows, so a step rerun by hand later
     (a forced Transform, say) downloads and loads again what it needs.
@@ -37,12 +37,7 @@ class CleanUp(DatabaseStep):
 
     def write(self, cursor) -> None:
         for name in SOURCES:
-            cursor.execute(
-                sql.SQL("DELETE FROM {} WHERE ingestion_date = %s").format(
-                    sql.Identifier(self.settings.staging_schema, name)
-                ),
-                (self.date,),
-            )
+            cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(partition(self.settings, name, self.date)))
         warehouse.remove_markers(
             cursor, self.settings, [LoadStaging(date=self.date, name=name).update_id for name in SOURCES]
         )

@@ -34,3 +34,15 @@ CREATE TABLE IF NOT EXISTS {analytics}.quality_results (
     checked_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (ingestion_date, check_name)
 );
+
+-- Rows of a landing file that could not be loaded, with the line they came from and why.
+CREATE TABLE IF NOT EXISTS {staging}.rejected_rows (
+    ingestion_date date NOT NULL,
+    source         text NOT NULL,
+    file_url       text NOT NULL,
+    line_no        integer NOT NULL,
+    raw_line       text NOT NULL,
+    reason         text NOT NULL,
+    rejected_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (ingestion_date, source, line_no)
+);

@@ -1,0 +1,1 @@
+DELETE FROM {staging}.rejected_rows WHERE ingestion_date = %(run_date)s AND source = %(source)s
