@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 import luigi
+import psycopg2
 from psycopg2 import sql
 
 from d2b_luigi import warehouse
@@ -13,6 +15,8 @@ from d2b_luigi.tasks.export import Export
 from d2b_luigi.tasks.extract import SOURCES
 from d2b_luigi.tasks.load import LoadStaging, partition
 from d2b_luigi.tasks.transform import TABLES
+
+log = logging.getLogger("d2b_luigi")
 
 
 class CleanUp(DatabaseStep):
@@ -34,10 +38,25 @@ class CleanUp(DatabaseStep):
     def run(self) -> None:
         shutil.rmtree(self.settings.download_dir(self.date), ignore_errors=True)  # temp files of killed runs too
         super().run()
+        self._drop_partitions()
 
     def write(self, cursor) -> None:
         for name in SOURCES:
-            cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(partition(self.settings, name, self.date)))
+            cursor.execute(sql.SQL("TRUNCATE {}").format(partition(self.settings, name, self.date)))
         warehouse.remove_markers(
             cursor, self.settings, [LoadStaging(date=self.date, name=name).update_id for name in SOURCES]
         )
+
+    def _drop_partitions(self) -> None:
+        """Drop the date's emptied partitions if that can be done at once.
+
+        Dropping a partition must lock the parent table against every other date's load; rather than wait
+        for them, an empty partition is left in place when they are busy (harmless; a rerun reuses it).
+        """
+        for name in SOURCES:
+            try:
+                with warehouse.transaction(self.settings) as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '200ms'")
+                    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(partition(self.settings, name, self.date)))
+            except psycopg2.Error as exc:
+                log.info("left the empty partition of %s for %s (%s)", name, self.date, type(exc).__name__)

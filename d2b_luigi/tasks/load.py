@@ -97,14 +97,18 @@ class LoadStaging(DatabaseStep):
             raise
 
     def _create_partition(self) -> None:
-        # Its own short transaction: creating a partition locks the parent table, a load must not.
+        """Create the date's partition, in a short transaction of its own, unless it exists."""
+        leaf = partition(self.settings, self.name, self.date)
         with warehouse.transaction(self.settings) as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:ddl'))")
+            cursor.execute("SELECT to_regclass(%s)", (leaf.as_string(cursor),))
+            if cursor.fetchone()[0]:
+                return
             cursor.execute(
                 warehouse.statement(
                     self.settings,
                     "ddl/staging_partition",
-                    partition=partition(self.settings, self.name, self.date),
+                    partition=leaf,
                     parent=sql.Identifier(self.settings.staging_schema, self.name),
                 ),
                 {"run_date": self.date},

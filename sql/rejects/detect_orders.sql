@@ -1,5 +1,7 @@
 -- One pass after the fast COPY: could any order need rejecting? true sends the load down the
 -- validating path, which finds exactly which: a repeated order_id, an order_date not in dim_dates.
+SET LOCAL work_mem = '64MB';  -- count(DISTINCT …) sorts in memory
+
 WITH loaded AS (
     SELECT count(*) AS n, count(DISTINCT order_id) AS ids, min(order_date) AS lo, max(order_date) AS hi
     FROM {partition}

@@ -1,5 +1,7 @@
 -- After the fast COPY: could any shipment need rejecting (a repeated shipment_id, an order_id that is
 -- not in the date's orders)? true sends the load down the validating path.
+SET LOCAL work_mem = '64MB';  -- count(DISTINCT …) sorts in memory
+
 SELECT
     count(*) <> count(DISTINCT shipment_id)
     OR EXISTS (
