@@ -52,6 +52,10 @@ class EnvFloatParameter(_FromEnv, luigi.FloatParameter):
     pass
 
 
+class EnvIntParameter(_FromEnv, luigi.IntParameter):
+    pass
+
+
 class d2b(luigi.Config):  # noqa: N801 - luigi names the config section after the class
     """The ``[d2b]`` section."""
 
@@ -82,7 +86,15 @@ class d2b(luigi.Config):  # noqa: N801 - luigi names the config section after th
         default="01-01,05-01,12-25,12-26",
         description="public holidays for a generated dim_dates: MM-DD (every year) or YYYY-MM-DD, comma-separated",
     )
-    s3_max_attempts = luigi.IntParameter(default=5, description="botocore standard-mode retry attempts")
+    s3_max_attempts = EnvIntParameter(
+        env="D2B_S3_MAX_ATTEMPTS", default=5, description="attempts per S3 call (botocore standard retry mode)"
+    )
+    landing_checks = EnvIntParameter(
+        env="D2B_LANDING_CHECKS", default=1, description="how many times to look for a landing file before giving up"
+    )
+    landing_check_interval = EnvFloatParameter(
+        env="D2B_LANDING_CHECK_INTERVAL", default=300.0, description="seconds between two looks for a landing file"
+    )
     max_reject_ratio = EnvFloatParameter(
         env="D2B_MAX_REJECT_RATIO",
         default=0.0,
@@ -110,6 +122,8 @@ class Settings:
         self.holidays = [h.strip() for h in cfg.holidays.split(",") if h.strip()]
         self.s3_max_attempts = cfg.s3_max_attempts
         self.max_reject_ratio = cfg.max_reject_ratio
+        self.landing_checks = max(1, cfg.landing_checks)
+        self.landing_check_interval = cfg.landing_check_interval
 
     @property
     def dsn(self) -> str:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import luigi
 import luigi.format
 from luigi.contrib.s3 import S3Client, S3Target
 
 from d2b_luigi.config import Settings
+from d2b_luigi.faults import pause_point
 
 
 def is_s3(url: str) -> bool:
@@ -37,10 +39,39 @@ def target(settings: Settings, url: str) -> luigi.target.FileSystemTarget:
     return luigi.LocalTarget(url, format=luigi.format.Nop)
 
 
-def fetch(settings: Settings, url: str, local_path: str) -> None:
+CHUNK = 1 << 20
+
+
+def split_s3(url: str) -> tuple[str, str]:
+    """``s3://bucket/key`` as (bucket, key)."""
+    parts = urlsplit(url)
+    return parts.netloc, parts.path.lstrip("/")
+
+
+def size(settings: Settings, url: str) -> int:
+    if is_s3(url):
+        bucket, key = split_s3(url)
+        return s3_client(settings).s3.meta.client.head_object(Bucket=bucket, Key=key)["ContentLength"]
+    return os.path.getsize(url)
+
+
+def fetch(settings: Settings, url: str, local_path: str, on_progress: Callable[[int], None]) -> None:
     """Copy the lake file ``url`` to ``local_path`` (a temporary path the caller renames)."""
     Path(local_path).parent.mkdir(parents=True, exist_ok=True)
+    done = 0
+
+    def transferred(n: int) -> None:
+        nonlocal done
+        done += n
+        on_progress(done)
+
     if is_s3(url):
-        s3_client(settings).get(url, local_path)
-    else:
-        shutil.copyfile(url, local_path)
+        bucket, key = split_s3(url)
+        s3_client(settings).s3.meta.client.download_file(bucket, key, local_path, Callback=transferred)
+        pause_point("Download")  # the file is complete under its temporary name
+        return
+    with open(url, "rb") as source, open(local_path, "wb") as target:
+        while chunk := source.read(CHUNK):
+            target.write(chunk)
+            transferred(len(chunk))
+            pause_point("Download")  # part of the file written

@@ -179,3 +179,61 @@ def luigi_command(*args: str, env: dict[str, str], lock_dir: Path, timeout: floa
     command = [str(Path(sys.executable).parent / "luigi"), "--module", "d2b_luigi", *args]
     command += ["--local-scheduler", "--lock-pid-dir", str(lock_dir)]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+class LuigiProcess:
+    """A ``luigi`` command running in the background, its stderr collected by a thread."""
+
+    def __init__(self, *args: str, env: dict[str, str], lock_dir: Path) -> None:
+        import subprocess
+        import sys
+        import threading
+
+        command = [str(Path(sys.executable).parent / "luigi"), "--module", "d2b_luigi", *args]
+        command += ["--local-scheduler", "--lock-pid-dir", str(lock_dir)]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr:
+            assert self.process.poll() is None, f"exited {self.process.returncode} before {text!r}:\n{self.stderr}"
+            assert time.monotonic() < deadline, f"no {text!r} within {timeout}s:\n{self.stderr}"
+            time.sleep(0.02)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.finish()
+
+    def finish(self, timeout: float = 120) -> int:
+        self.process.wait(timeout)
+        self.reader.join(10)
+        return self.process.returncode
+
+
+def process_env(pipeline: Pipeline, **extra: str) -> dict[str, str]:
+    """The environment of a ``luigi`` subprocess working on ``pipeline``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("D2B_", "AWS_"))}
+    env.update(pipeline.env, **extra)
+    return env
+
+
+def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

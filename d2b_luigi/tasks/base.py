@@ -6,6 +6,7 @@ import luigi
 
 from d2b_luigi import warehouse
 from d2b_luigi.config import Settings, settings
+from d2b_luigi.faults import pause_point
 
 
 class PipelineTask(luigi.Task):
@@ -40,6 +41,7 @@ class DatabaseStep(PipelineTask):
             if not warehouse.claim(cursor, self.settings, self.update_id):
                 return  # another run did this step while we waited for its lock
             self.write(cursor)
+            pause_point(self.get_task_family())  # rows written, not committed
             warehouse.touch(cursor, self.settings, self.update_id, self.target_table)
 
     def write(self, cursor) -> None:

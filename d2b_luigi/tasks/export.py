@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import luigi
 
 from d2b_luigi import lake, warehouse
+from d2b_luigi.faults import pause_point
 from d2b_luigi.tasks.base import PipelineTask
 from d2b_luigi.tasks.quality import QualityCheck
 from d2b_luigi.tasks.transform import TABLES
@@ -27,7 +31,25 @@ class Export(PipelineTask):
         return lake.target(self.settings, self.url)
 
     def run(self) -> None:
+        if lake.is_s3(self.url):
+            # Written in the work dir (cleaned up with the date), then uploaded whole: one PUT.
+            folder = self.settings.download_dir(self.date)
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=f"export-{self.table}-") as local:
+                self._write(local)
+                local.flush()
+                lake.s3_client(self.settings).put(local.name, self.url)
+        else:
+            for stale in Path(self.url).parent.glob(Path(self.url).name + "-luigi-tmp-*"):
+                stale.unlink()  # left by a run killed mid-export
+            with self.output().open("w") as sink:
+                self._write(sink)
+
+    def _write(self, sink) -> None:
         connection = warehouse.shared_connection(self.settings.dsn)
-        with connection.cursor() as cursor, self.output().open("w") as sink:
-            query = warehouse.statement(self.settings, f"export/{self.table}")
-            warehouse.copy_out(cursor, query, {"run_date": self.date}, sink)
+        with connection.cursor() as cursor:
+            warehouse.copy_out(
+                cursor, warehouse.statement(self.settings, f"export/{self.table}"), {"run_date": self.date}, sink
+            )
+        self.set_status_message(f"exported {cursor.rowcount} row(s) to {self.url}")
+        pause_point("Export")  # written, not yet published

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import luigi
+from botocore.exceptions import BotoCoreError, ClientError
 
 from d2b_luigi import lake
-from d2b_luigi.tasks.base import PipelineTask
+from d2b_luigi.tasks.base import PipelineTask, Progress
+
+log = logging.getLogger("d2b_luigi")
 
 SOURCES = ("orders", "reviews", "shipment_deliveries")
 
 
+class LakeUnreachable(RuntimeError):
+    pass
+
+
 class LandingFile(luigi.ExternalTask, PipelineTask):
-    """A file the lake receives every day (the seed's file sensor). Done when it exists."""
+    """A file the lake receives every day (the seed's file sensor). Done when it exists.
+
+    With ``landing_checks`` > 1 it looks again every ``landing_check_interval`` seconds before giving
+    up: a bounded wait for a late file. Luigi then ends the run with its missing-data exit code.
+    """
 
     date = luigi.DateParameter()
     name = luigi.ChoiceParameter(choices=SOURCES)
@@ -22,6 +36,24 @@ class LandingFile(luigi.ExternalTask, PipelineTask):
 
     def output(self):
         return lake.target(self.settings, self.url)
+
+    def complete(self) -> bool:
+        checks = 1 if getattr(self, "_gave_up", False) else self.settings.landing_checks
+        for check in range(1, checks + 1):
+            if self._exists():
+                return True
+            if check < checks:
+                log.info("waiting for %s (%d of %d looks)", self.url, check, checks)
+                time.sleep(self.settings.landing_check_interval)
+        self._gave_up = True
+        log.warning("landing file missing: %s (looked %d times)", self.url, checks)
+        return False
+
+    def _exists(self) -> bool:
+        try:
+            return self.output().exists()
+        except (BotoCoreError, ClientError) as exc:
+            raise LakeUnreachable(f"cannot reach the lake to look for {self.url}: {exc}") from None
 
 
 class Download(PipelineTask):
@@ -37,5 +69,7 @@ class Download(PipelineTask):
         return luigi.LocalTarget(str(self.settings.download_file(self.date, self.name)), format=luigi.format.Nop)
 
     def run(self) -> None:
+        url = self.input().path
+        progress = Progress(self, lake.size(self.settings, url), "downloaded")
         with self.output().temporary_path() as tmp:
-            lake.fetch(self.settings, self.input().path, tmp)
+            lake.fetch(self.settings, url, tmp, progress)

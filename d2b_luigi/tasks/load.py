@@ -150,6 +150,7 @@ class LoadStaging(DatabaseStep):
         cursor.execute(sql.SQL("TRUNCATE {}").format(target))
         reader = warehouse.CountingReader(raw, Progress(self, size, "loaded"))
         loaded = warehouse.copy_in(cursor, target, COLUMNS[self.name], reader, freeze=True)
+        cursor.execute(self._statement("load/analyze_partition"))
         cursor.execute(self._statement(f"rejects/detect_{self.name}"))
         if cursor.fetchone()[0]:
             raise _NeedsValidation("a key repeats or a reference is missing")
@@ -174,6 +175,7 @@ class LoadStaging(DatabaseStep):
                 raise BadFile(f"{self.url}: {exc}; nothing was loaded") from None
             good.seek(0)
             loaded = warehouse.copy_in(cursor, target, [*COLUMNS[self.name], "line_no"], good)
+        cursor.execute(self._statement("load/analyze_partition"))
         cursor.execute(self._statement(f"rejects/{self.name}"))
         late = {line_no: reason for line_no, reason in cursor.fetchall() if line_no not in rejects}
         if late:

@@ -8,6 +8,7 @@ import logging
 import luigi
 
 from d2b_luigi import sqlfiles, warehouse
+from d2b_luigi.faults import pause_point
 from d2b_luigi.tasks.base import DatabaseStep
 from d2b_luigi.tasks.load import LoadStaging
 from d2b_luigi.tasks.transform import TABLES, Transform
@@ -50,6 +51,7 @@ class QualityCheck(DatabaseStep):
                 return
             results = self.evaluate(cursor)
             failed = [r for r in results if r["severity"] == "error" and not r["passed"]]
+            pause_point("QualityCheck")  # results written, not committed
             if not failed:
                 warehouse.touch(cursor, self.settings, self.update_id, self.target_table)
         # The results are committed either way, so the operator can read them.
