@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import luigi
@@ -12,6 +13,8 @@ import luigi.format
 from luigi.contrib.s3 import S3Client, S3Target
 
 from d2b_luigi.config import Settings
+
+COPY_CHUNK = 1 << 20
 
 
 def is_s3(url: str) -> bool:
@@ -37,10 +40,41 @@ def target(settings: Settings, url: str) -> luigi.target.FileSystemTarget:
     return luigi.LocalTarget(url, format=luigi.format.Nop)
 
 
-def fetch(settings: Settings, url: str, local_path: str) -> None:
-    """Copy the lake file ``url`` to ``local_path`` (a temporary path the caller renames)."""
-    Path(local_path).parent.mkdir(parents=True, exist_ok=True)
+def size(settings: Settings, url: str) -> int:
+    """The size in bytes of the lake file ``url``."""
     if is_s3(url):
-        s3_client(settings).get(url, local_path)
+        return s3_client(settings).get_key(url).size
+    return os.path.getsize(url)
+
+
+def fetch(settings: Settings, url: str, local_path: str, on_progress: Callable[[int], None] | None = None) -> None:
+    """Copy the lake file ``url`` to ``local_path`` (a temporary path the caller renames).
+
+    ``on_progress`` is called with the bytes copied so far, as the copy goes.
+    """
+    Path(local_path).parent.mkdir(parents=True, exist_ok=True)
+    done = _Counter(on_progress)
+    if is_s3(url):
+        client = s3_client(settings)
+        bucket, key = client._path_to_bucket_and_key(url)
+        client.s3.meta.client.download_file(bucket, key, local_path, Callback=done.add)
     else:
-        shutil.copyfile(url, local_path)
+        with open(url, "rb") as source, open(local_path, "wb") as sink:
+            while chunk := source.read(COPY_CHUNK):
+                sink.write(chunk)
+                done.add(len(chunk))
+
+
+class _Counter:
+    """Adds up transferred bytes (boto3 reports them from several threads) and passes the total on."""
+
+    def __init__(self, on_progress: Callable[[int], None] | None) -> None:
+        self.on_progress = on_progress
+        self.total = 0
+        self.lock = threading.Lock()
+
+    def add(self, amount: int) -> None:
+        with self.lock:
+            self.total += amount
+            if self.on_progress:
+                self.on_progress(self.total)

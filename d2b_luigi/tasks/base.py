@@ -48,7 +48,7 @@ class DatabaseStep(PipelineTask):
 
 
 class Progress:
-    """Report a long step's progress to the scheduler, at most once per 5 %."""
+    """Report a long step's progress to the scheduler: bytes at most once per 5 %, every call that counts rows."""
 
     def __init__(self, task: luigi.Task, total_bytes: int, verb: str) -> None:
         self.task = task
@@ -56,9 +56,10 @@ class Progress:
         self.verb = verb
         self.reported = -5
 
-    def __call__(self, done_bytes: int) -> None:
+    def __call__(self, done_bytes: int, rows: int | None = None) -> None:
         percent = min(100, done_bytes * 100 // self.total)
-        if percent >= self.reported + 5:
+        if percent >= self.reported + 5 or rows is not None:
             self.reported = percent
             self.task.set_progress_percentage(percent)
-            self.task.set_status_message(f"{self.verb} {done_bytes:,} of {self.total:,} bytes")
+            message = f"{self.verb} {done_bytes:,} of {self.total:,} bytes"
+            self.task.set_status_message(message if rows is None else f"{message}, {rows:,} rows")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import luigi
 
 from d2b_luigi import lake, warehouse
-from d2b_luigi.tasks.base import PipelineTask
+from d2b_luigi.tasks.base import PipelineTask, Progress
 from d2b_luigi.tasks.quality import QualityCheck
 from d2b_luigi.tasks.transform import TABLES
 
@@ -31,3 +31,7 @@ class Export(PipelineTask):
         with connection.cursor() as cursor, self.output().open("w") as sink:
             query = warehouse.statement(self.settings, f"export/{self.table}")
             warehouse.copy_out(cursor, query, {"run_date": self.date}, sink)
+            rows = cursor.rowcount
+            written = sink.tell()
+        # reported once the file is in place (uploaded or renamed)
+        Progress(self, written, "exported")(written, rows=rows)

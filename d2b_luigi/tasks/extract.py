@@ -5,7 +5,7 @@ from __future__ import annotations
 import luigi
 
 from d2b_luigi import lake
-from d2b_luigi.tasks.base import PipelineTask
+from d2b_luigi.tasks.base import PipelineTask, Progress
 
 SOURCES = ("orders", "reviews", "shipment_deliveries")
 
@@ -37,5 +37,7 @@ class Download(PipelineTask):
         return luigi.LocalTarget(str(self.settings.download_file(self.date, self.name)), format=luigi.format.Nop)
 
     def run(self) -> None:
+        url = self.input().path
+        progress = Progress(self, lake.size(self.settings, url), "downloaded")
         with self.output().temporary_path() as tmp:
-            lake.fetch(self.settings, self.input().path, tmp)
+            lake.fetch(self.settings, url, tmp, progress)

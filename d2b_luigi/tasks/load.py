@@ -58,7 +58,7 @@ class LoadStaging(DatabaseStep):
         url = self.settings.landing_file(self.date, self.name)
         with open(path, "rb") as raw:
             check_header(raw.readline(), COLUMNS[self.name], url)
-            reader = warehouse.CountingReader(raw, Progress(self, os.path.getsize(path), "loaded"))
+            reader = warehouse.CountingReader(raw, Progress(self, os.path.getsize(path) - raw.tell(), "loaded"))
             loaded = warehouse.copy_in(cursor, table, COLUMNS[self.name], reader)
         cursor.execute(
             warehouse.statement(self.settings, "load/record_load"),
