@@ -50,6 +50,22 @@ def stop(args: argparse.Namespace) -> None:
     print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL is not running")
 
 
+def scheduler(args: argparse.Namespace) -> None:
+    """Start or stop the central scheduler (luigid on 127.0.0.1, with task history)."""
+    from d2b_luigi import scheduler as luigid
+
+    try:
+        if args.action == "start":
+            url = luigid.start(args.dir, args.port)
+            print(f"luigid runs at {url} (history: {url}history); state, logs and pid file in {args.dir}")
+        elif luigid.stop(args.dir):
+            print("luigid stopped")
+        else:
+            print(f"no luigid running from {args.dir}")
+    except luigid.SchedulerError as exc:
+        sys.exit(f"d2b scheduler: {exc}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="d2b", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +83,12 @@ def main(argv: list[str] | None = None) -> None:
 
     p = commands.add_parser("stop", help=stop.__doc__)
     p.set_defaults(func=stop)
+
+    p = commands.add_parser("scheduler", help=scheduler.__doc__)
+    p.add_argument("action", choices=("start", "stop"))
+    p.add_argument("--port", type=int, default=8082)
+    p.add_argument("--dir", type=Path, default=Path("var/scheduler"), help="state, logs, pid file, history")
+    p.set_defaults(func=scheduler)
 
     args = parser.parse_args(argv)
     args.func(args)
