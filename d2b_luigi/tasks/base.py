@@ -9,13 +9,23 @@ from d2b_luigi.config import Settings, settings
 
 
 class PipelineTask(luigi.Task):
-    """Every d2b_luigi task: access to the resolved settings."""
+    """Every d2b_luigi task: access to the resolved settings, a stable id, its row counts."""
 
     @property
     def settings(self) -> Settings:
         if not hasattr(self, "_settings"):
             self._settings = settings()
         return self._settings
+
+    @property
+    def step_id(self) -> str:
+        """``Family:value:value`` from the significant parameters, e.g. ``LoadStaging:2025-07-01:orders``."""
+        values = [self.param_kwargs[name] for name, param in self.get_params() if param.significant]
+        return ":".join([self.get_task_family(), *(str(v) for v in values)])
+
+    def row_counts(self, cursor) -> dict[str, int]:
+        """The rows this step loaded, rejected or exported (``rows_loaded`` …), for the run log."""
+        return {}
 
 
 class DatabaseStep(PipelineTask):
@@ -29,8 +39,7 @@ class DatabaseStep(PipelineTask):
 
     @property
     def update_id(self) -> str:
-        values = [self.param_kwargs[name] for name, param in self.get_params() if param.significant]
-        return ":".join([self.get_task_family(), *(str(v) for v in values)])
+        return self.step_id
 
     def output(self) -> warehouse.MarkerTarget:
         return warehouse.MarkerTarget(self.settings, self.update_id, self.target_table)

@@ -31,7 +31,10 @@ class Export(PipelineTask):
         with connection.cursor() as cursor, self.output().open("w") as sink:
             query = warehouse.statement(self.settings, f"export/{self.table}")
             warehouse.copy_out(cursor, query, {"run_date": self.date}, sink)
-            rows = cursor.rowcount
+            self.rows_exported = cursor.rowcount
             written = sink.tell()
         # reported once the file is in place (uploaded or renamed)
-        Progress(self, written, "exported")(written, rows=rows)
+        Progress(self, written, "exported")(written, rows=self.rows_exported)
+
+    def row_counts(self, cursor) -> dict[str, int]:
+        return {"rows_exported": self.rows_exported}

@@ -73,6 +73,13 @@ class LoadStaging(DatabaseStep):
             },
         )
 
+    def row_counts(self, cursor) -> dict[str, int]:
+        cursor.execute(
+            warehouse.statement(self.settings, "runlog/load_counts"), {"run_date": self.date, "source": self.name}
+        )
+        loaded, rejected = cursor.fetchone()
+        return {"rows_loaded": loaded, "rows_rejected": rejected}
+
 
 def check_header(line: bytes, expected: list[str], url: str) -> None:
     """Fail before touching the warehouse when the header row is not exactly ``expected``."""
