@@ -83,6 +83,13 @@ class d2b(luigi.Config):  # noqa: N801 - luigi names the config section after th
         description="public holidays for a generated dim_dates: MM-DD (every year) or YYYY-MM-DD, comma-separated",
     )
     s3_max_attempts = luigi.IntParameter(default=5, description="botocore standard-mode retry attempts")
+    webhook_url = EnvOptionalParameter(
+        env="D2B_WEBHOOK_URL",
+        default=None,
+        visibility=ParameterVisibility.PRIVATE,
+        significant=False,
+        description="URL that receives a small JSON payload when a task fails (may hold a token: never logged)",
+    )
 
 
 class Settings:
@@ -104,6 +111,7 @@ class Settings:
         self.seed_dimensions = self.embedded if seed is None else luigi.BoolParameter().parse(seed)
         self.holidays = [h.strip() for h in cfg.holidays.split(",") if h.strip()]
         self.s3_max_attempts = cfg.s3_max_attempts
+        self.webhook_url = cfg.webhook_url
 
     @property
     def dsn(self) -> str:
