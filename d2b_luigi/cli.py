@@ -9,6 +9,7 @@ from pathlib import Path
 
 from d2b_luigi import generate, lake, warehouse
 from d2b_luigi.config import settings
+from d2b_luigi.tasks.extract import SOURCES
 from d2b_luigi.tasks.transform import TABLES
 
 
@@ -50,6 +51,34 @@ def stop(args: argparse.Namespace) -> None:
     print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL is not running")
 
 
+def invalidate(args: argparse.Namespace) -> None:
+    """Remove a step's targets for one date (and, with --downstream, of every step that needs it) to force a rerun."""
+    from d2b_luigi import invalidate as inv
+    from d2b_luigi.tasks.pipeline import RunAll
+
+    only = {key: value for key, value in (("name", args.name), ("table", args.table)) if value}
+    try:
+        tasks = inv.plan(args.task, args.date, downstream=args.downstream, only=only)
+    except inv.InvalidateError as exc:
+        sys.exit(f"d2b invalidate: {exc}")
+    removed = inv.invalidate(tasks, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for line in removed:
+        print(f"{verb} {line}")
+    if not removed:
+        print(f"nothing to remove: no target of {len(tasks)} step(s) exists")
+    if args.dry_run:
+        return
+    if RunAll(date=args.date).complete():
+        print(
+            f"RunAll --date {args.date} is still complete, so it will not redo this. Run the step alone:\n"
+            + "\n".join(f"  {inv.command(t)}" for t in tasks)
+            + "\nor invalidate with --downstream."
+        )
+    else:
+        print(f"the next `luigi --module d2b_luigi RunAll --date {args.date}` redoes it")
+
+
 def scheduler(args: argparse.Namespace) -> None:
     """Start or stop the central scheduler (luigid on 127.0.0.1, with task history)."""
     from d2b_luigi import scheduler as luigid
@@ -89,6 +118,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=8082)
     p.add_argument("--dir", type=Path, default=Path("var/scheduler"), help="state, logs, pid file, history")
     p.set_defaults(func=scheduler)
+
+    p = commands.add_parser("invalidate", help=invalidate.__doc__)
+    p.add_argument("task", help="Download, LoadStaging, Transform, QualityCheck, Export or CleanUp")
+    p.add_argument("--date", type=dt.date.fromisoformat, required=True)
+    p.add_argument("--name", choices=SOURCES, help="only this landing file (Download, LoadStaging)")
+    p.add_argument("--table", choices=list(TABLES), help="only this analytics table (Transform, Export)")
+    p.add_argument("--downstream", action="store_true", help="also every step that depends on it")
+    p.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    p.set_defaults(func=invalidate)
 
     args = parser.parse_args(argv)
     args.func(args)
