@@ -79,6 +79,24 @@ def invalidate(args: argparse.Namespace) -> None:
         print(f"the next `luigi --module d2b_luigi RunAll --date {args.date}` redoes it")
 
 
+def status(args: argparse.Namespace) -> None:
+    """Print each step of a date (done or not, when, how long, how many rows) and its quality checks."""
+    from d2b_luigi.status import date_status, format_status
+
+    s = settings()
+    result = date_status(s, args.date)
+    print(format_status(s, result))
+    if not result.done:
+        sys.exit(1)
+
+
+def report(args: argparse.Namespace) -> None:
+    """Write a self-contained HTML report of a date: analytics rows, quality, timeline, reconciliation."""
+    from d2b_luigi import report as html_report
+
+    print(f"report written to {html_report.write(settings(), args.date, args.output)}")
+
+
 def scheduler(args: argparse.Namespace) -> None:
     """Start or stop the central scheduler (luigid on 127.0.0.1, with task history)."""
     from d2b_luigi import scheduler as luigid
@@ -127,6 +145,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--downstream", action="store_true", help="also every step that depends on it")
     p.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
     p.set_defaults(func=invalidate)
+
+    p = commands.add_parser("status", help=status.__doc__)
+    p.add_argument("--date", type=dt.date.fromisoformat, required=True)
+    p.set_defaults(func=status)
+
+    p = commands.add_parser("report", help=report.__doc__)
+    p.add_argument("--date", type=dt.date.fromisoformat, required=True)
+    p.add_argument("--output", type=Path, help="the HTML file (default: {work dir}/report/{id}/{date}.html)")
+    p.set_defaults(func=report)
 
     args = parser.parse_args(argv)
     args.func(args)
