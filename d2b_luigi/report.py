@@ -79,19 +79,16 @@ def analytics_section(settings: Settings, date: dt.date) -> str:
 def quality_section(status: DateStatus) -> str:
     if not status.quality:
         return "<p>Not checked yet.</p>"
-    rows = [
-        [
-            badge("pass", "ok") if q["passed"] else badge("FAIL", "bad" if q["severity"] == "error" else "warn"),
-            esc(q["check_name"]),
-            esc(q["severity"]),
-            esc(q["failing_rows"]),
-            esc(q["description"]),
-            "" if q["passed"] else f"<code>{esc(json.dumps(q['sample'], default=str))}</code>",
-        ]
-        for q in status.quality
-    ]
-    headers = ["result", "check", "severity", "failing rows", "what it checks", "sample of failing rows"]
-    return table(headers, rows, numeric={3})
+    failed = any(not q["passed"] for q in status.quality)
+    rows = []
+    for q in status.quality:
+        verdict = badge("pass", "ok") if q["passed"] else badge("FAIL", "bad" if q["severity"] == "error" else "warn")
+        row = [verdict, esc(q["check_name"]), esc(q["severity"]), esc(q["failing_rows"]), esc(q["description"])]
+        if failed:
+            row.append("" if q["passed"] else f"<code>{esc(json.dumps(q['sample'], default=str))}</code>")
+        rows.append(row)
+    headers = ["result", "check", "severity", "failing rows", "what it checks"]
+    return table(headers + ["sample of failing rows"] * failed, rows, numeric={3})
 
 
 def reconciliation_section(settings: Settings, date: dt.date) -> str:

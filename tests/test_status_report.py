@@ -110,3 +110,17 @@ def test_report_of_a_date_that_never_ran(pipeline, tmp_path):
     cli.main(["report", "--date", str(TINY_DATE + dt.timedelta(days=1)), "--output", str(page)])
     text = page.read_text()
     assert "not done" in text and "No task runs recorded for this date." in text and "Not checked yet." in text
+
+
+def test_report_shows_a_failed_check_with_its_sample(finished, tmp_path):
+    finished.query(
+        "UPDATE {a}.quality_results SET passed = false, failing_rows = 1, sample = %s WHERE check_name = 'no_nulls'",
+        ('[{"order_id": 7}]',),
+    )
+    page = tmp_path / "report.html"
+
+    cli.main(["report", "--date", DATE, "--output", str(page)])
+
+    text = page.read_text()
+    assert '<span class="badge bad">FAIL</span></td><td>no_nulls</td>' in text
+    assert "<code>[{&quot;order_id&quot;: 7}]</code>" in text
