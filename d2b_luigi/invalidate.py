@@ -42,13 +42,14 @@ def plan(family: str, date: dt.date, downstream: bool = False, only: dict[str, s
     }
     if not chosen:
         raise InvalidateError(f"no {family} step of {date} matches {only}")
-    affected = []
+    affected: list[luigi.Task] = []
+    ids: set[str] = set()
     for task in graph:  # dependencies come first, so one pass finds everything downstream
-        needs_affected = any(dep.task_id in affected for dep in luigi.task.flatten(task.requires()))
+        needs_affected = any(dep.task_id in ids for dep in luigi.task.flatten(task.requires()))
         if task.task_id in chosen or (downstream and needs_affected):
-            affected.append(task.task_id)
-    by_id = {task.task_id: task for task in graph}
-    return [by_id[task_id] for task_id in reversed(affected) if luigi.task.flatten(by_id[task_id].output())]
+            affected.append(task)
+            ids.add(task.task_id)
+    return [task for task in reversed(affected) if luigi.task.flatten(task.output())]
 
 
 def describe(target: luigi.Target) -> str:
