@@ -4,8 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # the as-of date of the built-in sample data set
 DATE ?= 2026-11-24
+# the central scheduler (luigid) of `make scheduler`
+SCHEDULER_PORT ?= 8082
+SCHEDULER_DIR ?= var/scheduler
 
-.PHONY: install run test lint stop clean
+.PHONY: install run test lint stop clean scheduler scheduler-stop
 
 install: $(VENV)/.installed
 
@@ -27,9 +30,16 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# luigid on 127.0.0.1:$(SCHEDULER_PORT) in the background, with task history; state, logs, pid in $(SCHEDULER_DIR)
+scheduler: install
+	$(BIN)/d2b scheduler start --port $(SCHEDULER_PORT) --dir $(SCHEDULER_DIR)
+
+scheduler-stop: install
+	$(BIN)/d2b scheduler stop --dir $(SCHEDULER_DIR)
+
 # stop the embedded PostgreSQL of `make run`
 stop: install
 	$(BIN)/d2b stop
 
-clean: stop
+clean: stop scheduler-stop
 	rm -rf var

@@ -5,6 +5,7 @@
 
 import luigi.tools.range  # noqa: F401  (puts RangeDaily on the command line; autoload_range is off)
 
+from d2b_luigi import notify, runlog  # noqa: F401  (register the failure webhook and the run log)
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.export import Export

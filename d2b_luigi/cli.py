@@ -9,6 +9,7 @@ from pathlib import Path
 
 from d2b_luigi import generate, lake, warehouse
 from d2b_luigi.config import settings
+from d2b_luigi.tasks.extract import SOURCES
 from d2b_luigi.tasks.transform import TABLES
 
 
@@ -50,6 +51,68 @@ def stop(args: argparse.Namespace) -> None:
     print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL is not running")
 
 
+def invalidate(args: argparse.Namespace) -> None:
+    """Remove a step's targets for one date (and, with --downstream, of every step that needs it) to force a rerun."""
+    from d2b_luigi import invalidate as inv
+    from d2b_luigi.tasks.pipeline import RunAll
+
+    only = {key: value for key, value in (("name", args.name), ("table", args.table)) if value}
+    try:
+        tasks = inv.plan(args.task, args.date, downstream=args.downstream, only=only)
+    except inv.InvalidateError as exc:
+        sys.exit(f"d2b invalidate: {exc}")
+    removed = inv.invalidate(tasks, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for line in removed:
+        print(f"{verb} {line}")
+    if not removed:
+        print(f"nothing to remove: no target of {len(tasks)} step(s) exists")
+    if args.dry_run:
+        return
+    if RunAll(date=args.date).complete():
+        print(
+            f"RunAll --date {args.date} is still complete, so it will not redo this. Run the step alone:\n"
+            + "\n".join(f"  {inv.command(t)}" for t in tasks)
+            + "\nor invalidate with --downstream."
+        )
+    else:
+        print(f"the next `luigi --module d2b_luigi RunAll --date {args.date}` redoes it")
+
+
+def status(args: argparse.Namespace) -> None:
+    """Print each step of a date (done or not, when, how long, how many rows) and its quality checks."""
+    from d2b_luigi.status import date_status, format_status
+
+    s = settings()
+    result = date_status(s, args.date)
+    print(format_status(s, result))
+    if not result.done:
+        sys.exit(1)
+
+
+def report(args: argparse.Namespace) -> None:
+    """Write a self-contained HTML report of a date: analytics rows, quality, timeline, reconciliation."""
+    from d2b_luigi import report as html_report
+
+    print(f"report written to {html_report.write(settings(), args.date, args.output)}")
+
+
+def scheduler(args: argparse.Namespace) -> None:
+    """Start or stop the central scheduler (luigid on 127.0.0.1, with task history)."""
+    from d2b_luigi import scheduler as luigid
+
+    try:
+        if args.action == "start":
+            url = luigid.start(args.dir, args.port)
+            print(f"luigid runs at {url} (history: {url}history); state, logs and pid file in {args.dir}")
+        elif luigid.stop(args.dir):
+            print("luigid stopped")
+        else:
+            print(f"no luigid running from {args.dir}")
+    except luigid.SchedulerError as exc:
+        sys.exit(f"d2b scheduler: {exc}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="d2b", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +130,30 @@ def main(argv: list[str] | None = None) -> None:
 
     p = commands.add_parser("stop", help=stop.__doc__)
     p.set_defaults(func=stop)
+
+    p = commands.add_parser("scheduler", help=scheduler.__doc__)
+    p.add_argument("action", choices=("start", "stop"))
+    p.add_argument("--port", type=int, default=8082)
+    p.add_argument("--dir", type=Path, default=Path("var/scheduler"), help="state, logs, pid file, history")
+    p.set_defaults(func=scheduler)
+
+    p = commands.add_parser("invalidate", help=invalidate.__doc__)
+    p.add_argument("task", help="Download, LoadStaging, Transform, QualityCheck, Export or CleanUp")
+    p.add_argument("--date", type=dt.date.fromisoformat, required=True)
+    p.add_argument("--name", choices=SOURCES, help="only this landing file (Download, LoadStaging)")
+    p.add_argument("--table", choices=list(TABLES), help="only this analytics table (Transform, Export)")
+    p.add_argument("--downstream", action="store_true", help="also every step that depends on it")
+    p.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    p.set_defaults(func=invalidate)
+
+    p = commands.add_parser("status", help=status.__doc__)
+    p.add_argument("--date", type=dt.date.fromisoformat, required=True)
+    p.set_defaults(func=status)
+
+    p = commands.add_parser("report", help=report.__doc__)
+    p.add_argument("--date", type=dt.date.fromisoformat, required=True)
+    p.add_argument("--output", type=Path, help="the HTML file (default: {work dir}/report/{id}/{date}.html)")
+    p.set_defaults(func=report)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -100,6 +100,13 @@ class d2b(luigi.Config):  # noqa: N801 - luigi names the config section after th
         default=0.0,
         description="share of a file's rows that may be rejected before its load fails (0: any reject fails)",
     )
+    webhook_url = EnvOptionalParameter(
+        env="D2B_WEBHOOK_URL",
+        default=None,
+        visibility=ParameterVisibility.PRIVATE,
+        significant=False,
+        description="URL that receives a small JSON payload when a task fails (may hold a token: never logged)",
+    )
 
 
 class Settings:
@@ -124,6 +131,7 @@ class Settings:
         self.max_reject_ratio = cfg.max_reject_ratio
         self.landing_checks = max(1, cfg.landing_checks)
         self.landing_check_interval = cfg.landing_check_interval
+        self.webhook_url = cfg.webhook_url
 
     @property
     def dsn(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,6 +15,8 @@ from luigi.contrib.s3 import S3Client, S3Target
 
 from d2b_luigi.config import Settings
 from d2b_luigi.faults import pause_point
+
+COPY_CHUNK = 1 << 20
 
 
 def is_s3(url: str) -> bool:
@@ -39,9 +42,6 @@ def target(settings: Settings, url: str) -> luigi.target.FileSystemTarget:
     return luigi.LocalTarget(url, format=luigi.format.Nop)
 
 
-CHUNK = 1 << 20
-
-
 def split_s3(url: str) -> tuple[str, str]:
     """``s3://bucket/key`` as (bucket, key)."""
     parts = urlsplit(url)
@@ -49,29 +49,42 @@ def split_s3(url: str) -> tuple[str, str]:
 
 
 def size(settings: Settings, url: str) -> int:
+    """The size in bytes of the lake file ``url``."""
     if is_s3(url):
         bucket, key = split_s3(url)
         return s3_client(settings).s3.meta.client.head_object(Bucket=bucket, Key=key)["ContentLength"]
     return os.path.getsize(url)
 
 
-def fetch(settings: Settings, url: str, local_path: str, on_progress: Callable[[int], None]) -> None:
-    """Copy the lake file ``url`` to ``local_path`` (a temporary path the caller renames)."""
+def fetch(settings: Settings, url: str, local_path: str, on_progress: Callable[[int], None] | None = None) -> None:
+    """Copy the lake file ``url`` to ``local_path`` (a temporary path the caller renames).
+
+    ``on_progress`` is called with the bytes copied so far, as the copy goes.
+    """
     Path(local_path).parent.mkdir(parents=True, exist_ok=True)
-    done = 0
-
-    def transferred(n: int) -> None:
-        nonlocal done
-        done += n
-        on_progress(done)
-
+    done = _Counter(on_progress)
     if is_s3(url):
         bucket, key = split_s3(url)
-        s3_client(settings).s3.meta.client.download_file(bucket, key, local_path, Callback=transferred)
+        s3_client(settings).s3.meta.client.download_file(bucket, key, local_path, Callback=done.add)
         pause_point("Download")  # the file is complete under its temporary name
         return
-    with open(url, "rb") as source, open(local_path, "wb") as target:
-        while chunk := source.read(CHUNK):
-            target.write(chunk)
-            transferred(len(chunk))
+    with open(url, "rb") as source, open(local_path, "wb") as sink:
+        while chunk := source.read(COPY_CHUNK):
+            sink.write(chunk)
+            done.add(len(chunk))
             pause_point("Download")  # part of the file written
+
+
+class _Counter:
+    """Adds up transferred bytes (boto3 reports them from several threads) and passes the total on."""
+
+    def __init__(self, on_progress: Callable[[int], None] | None) -> None:
+        self.on_progress = on_progress
+        self.total = 0
+        self.lock = threading.Lock()
+
+    def add(self, amount: int) -> None:
+        with self.lock:
+            self.total += amount
+            if self.on_progress:
+                self.on_progress(self.total)

@@ -10,13 +10,23 @@ from d2b_luigi.faults import pause_point
 
 
 class PipelineTask(luigi.Task):
-    """Every d2b_luigi task: access to the resolved settings."""
+    """Every d2b_luigi task: access to the resolved settings, a stable id, its row counts."""
 
     @property
     def settings(self) -> Settings:
         if not hasattr(self, "_settings"):
             self._settings = settings()
         return self._settings
+
+    @property
+    def step_id(self) -> str:
+        """``Family:value:value`` from the significant parameters, e.g. ``LoadStaging:2025-07-01:orders``."""
+        values = [self.param_kwargs[name] for name, param in self.get_params() if param.significant]
+        return ":".join([self.get_task_family(), *(str(v) for v in values)])
+
+    def row_counts(self, cursor) -> dict[str, int]:
+        """The rows this step loaded, rejected or exported (``rows_loaded`` …), for the run log."""
+        return {}
 
 
 class DatabaseStep(PipelineTask):
@@ -30,8 +40,7 @@ class DatabaseStep(PipelineTask):
 
     @property
     def update_id(self) -> str:
-        values = [self.param_kwargs[name] for name, param in self.get_params() if param.significant]
-        return ":".join([self.get_task_family(), *(str(v) for v in values)])
+        return self.step_id
 
     def output(self) -> warehouse.MarkerTarget:
         return warehouse.MarkerTarget(self.settings, self.update_id, self.target_table)
@@ -50,7 +59,7 @@ class DatabaseStep(PipelineTask):
 
 
 class Progress:
-    """Report a long step's progress to the scheduler, at most once per 5 %."""
+    """Report a long step's progress to the scheduler: bytes at most once per 5 %, every call that counts rows."""
 
     def __init__(self, task: luigi.Task, total_bytes: int, verb: str) -> None:
         self.task = task
@@ -58,9 +67,10 @@ class Progress:
         self.verb = verb
         self.reported = -5
 
-    def __call__(self, done_bytes: int) -> None:
+    def __call__(self, done_bytes: int, rows: int | None = None) -> None:
         percent = min(100, done_bytes * 100 // self.total)
-        if percent >= self.reported + 5:
+        if percent >= self.reported + 5 or rows is not None:
             self.reported = percent
             self.task.set_progress_percentage(percent)
-            self.task.set_status_message(f"{self.verb} {done_bytes:,} of {self.total:,} bytes")
+            message = f"{self.verb} {done_bytes:,} of {self.total:,} bytes"
+            self.task.set_status_message(message if rows is None else f"{message}, {rows:,} rows")

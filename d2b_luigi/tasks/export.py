@@ -9,7 +9,7 @@ import luigi
 
 from d2b_luigi import lake, warehouse
 from d2b_luigi.faults import pause_point
-from d2b_luigi.tasks.base import PipelineTask
+from d2b_luigi.tasks.base import PipelineTask, Progress
 from d2b_luigi.tasks.quality import QualityCheck
 from d2b_luigi.tasks.transform import TABLES
 
@@ -44,6 +44,8 @@ class Export(PipelineTask):
                 stale.unlink()  # left by a run killed mid-export
             with self.output().open("w") as sink:
                 self._write(sink)
+        # reported once the file is in place (uploaded or renamed)
+        Progress(self, self.bytes_exported, "exported")(self.bytes_exported, rows=self.rows_exported)
 
     def _write(self, sink) -> None:
         connection = warehouse.shared_connection(self.settings.dsn)
@@ -51,5 +53,9 @@ class Export(PipelineTask):
             warehouse.copy_out(
                 cursor, warehouse.statement(self.settings, f"export/{self.table}"), {"run_date": self.date}, sink
             )
-        self.set_status_message(f"exported {cursor.rowcount} row(s) to {self.url}")
+        self.rows_exported = cursor.rowcount
+        self.bytes_exported = sink.tell()
         pause_point("Export")  # written, not yet published
+
+    def row_counts(self, cursor) -> dict[str, int]:
+        return {"rows_exported": self.rows_exported}

@@ -122,7 +122,7 @@ class LoadStaging(DatabaseStep):
             body_start = raw.tell()
             cursor.execute("SAVEPOINT fast_load")
             try:
-                lines, loaded = self._fast_load(cursor, raw, size)
+                lines, loaded = self._fast_load(cursor, raw, size - body_start)
                 rejects: list[tuple[int, str, str]] = []
             except (psycopg2.DataError, psycopg2.IntegrityError, _NeedsValidation) as exc:
                 log.info("%s needs row-by-row validation: %s", self.url, str(exc).strip().splitlines()[0])
@@ -144,11 +144,11 @@ class LoadStaging(DatabaseStep):
             },
         )
 
-    def _fast_load(self, cursor, raw, size: int) -> tuple[int, int]:
+    def _fast_load(self, cursor, raw, body_size: int) -> tuple[int, int]:
         """COPY the file as it is; raise when any row could need rejecting."""
         target = partition(self.settings, self.name, self.date)
         cursor.execute(sql.SQL("TRUNCATE {}").format(target))
-        reader = warehouse.CountingReader(raw, Progress(self, size, "loaded"))
+        reader = warehouse.CountingReader(raw, Progress(self, body_size, "loaded"))
         loaded = warehouse.copy_in(cursor, target, COLUMNS[self.name], reader, freeze=True)
         cursor.execute(self._statement("load/analyze_partition"))
         cursor.execute(self._statement(f"rejects/detect_{self.name}"))
@@ -222,6 +222,13 @@ class LoadStaging(DatabaseStep):
             [(self.date, self.name, self.url, n, text, reason) for n, text, reason in rejects],
             page_size=1000,
         )
+
+    def row_counts(self, cursor) -> dict[str, int]:
+        cursor.execute(
+            warehouse.statement(self.settings, "runlog/load_counts"), {"run_date": self.date, "source": self.name}
+        )
+        loaded, rejected = cursor.fetchone()
+        return {"rows_loaded": loaded, "rows_rejected": rejected}
 
 
 def check_header(line: bytes, expected: list[str], url: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import luigi
 import luigi.task
 
@@ -17,3 +19,22 @@ class RunAll(luigi.task.MixinNaiveBulkComplete, luigi.WrapperTask):
 
     def requires(self):
         return [*(Export(date=self.date, table=table) for table in TABLES), CleanUp(date=self.date)]
+
+
+def steps(date: dt.date) -> list[luigi.Task]:
+    """Every task of ``RunAll(date)`` once, stage by stage: a task comes after everything it needs.
+
+    A task's stage is the length of the longest chain of dependencies below it (``RunAll`` is last).
+    """
+    depth: dict[str, int] = {}
+    tasks: dict[str, luigi.Task] = {}
+
+    def visit(task: luigi.Task) -> int:
+        if task.task_id not in depth:
+            below = [visit(dependency) for dependency in luigi.task.flatten(task.requires())]
+            depth[task.task_id] = 1 + max(below, default=-1)
+            tasks[task.task_id] = task
+        return depth[task.task_id]
+
+    visit(RunAll(date=date))
+    return sorted(tasks.values(), key=lambda task: (depth[task.task_id], str(task)))

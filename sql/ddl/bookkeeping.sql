@@ -1,4 +1,6 @@
--- The pipeline's own schemas and bookkeeping tables. Idempotent; run once per process.
+-- The pipeline's own schemas and bookkeeping tables. Idempotent; run once per process. It takes its own
+-- lock, so concurrent processes (and autocommit callers, as one implicit transaction) create them once.
+SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:bookkeeping'));
 CREATE SCHEMA IF NOT EXISTS {staging};
 CREATE SCHEMA IF NOT EXISTS {analytics};
 
@@ -46,3 +48,22 @@ CREATE TABLE IF NOT EXISTS {staging}.rejected_rows (
     rejected_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (ingestion_date, source, line_no)
 );
+
+-- One row per task run (the run log): when it ran, how long, how it ended, how many rows it moved.
+-- step_id is the task's stable id ('LoadStaging:2025-07-01:orders'); ingestion_date is NULL for steps
+-- that are not per date (table DDL, dimensions).
+CREATE TABLE IF NOT EXISTS {analytics}.run_log (
+    run_id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    step_id        text NOT NULL,
+    task_family    text NOT NULL,
+    ingestion_date date,
+    status         text NOT NULL CHECK (status IN ('done', 'failed')),
+    started_at     timestamptz NOT NULL,
+    finished_at    timestamptz NOT NULL,
+    duration_s     double precision NOT NULL,
+    rows_loaded    bigint,
+    rows_rejected  bigint,
+    rows_exported  bigint,
+    error          text
+);
+CREATE INDEX IF NOT EXISTS run_log_step ON {analytics}.run_log (step_id, finished_at);

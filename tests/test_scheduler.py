@@ -1,0 +1,59 @@
+"""The central scheduler: `make scheduler` starts luigid, RunAll uses it, its API and history show the run."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from d2b_luigi.tasks.pipeline import steps
+from tests.commands import free_port, luigi, make
+from tests.conftest import TINY_DATE
+
+PROGRESS = re.compile(r"^(downloaded|loaded|exported) [\d,]+ of [\d,]+ bytes")
+
+
+def api(port: int, method: str, data: dict) -> dict:
+    query = urllib.parse.urlencode({"data": json.dumps(data)})
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/{method}?{query}", timeout=10) as response:
+        return json.load(response)["response"]
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def test_runall_through_luigid_is_done_in_its_api_with_progress_and_history(pipeline, tmp_path):
+    port, folder = free_port(), tmp_path / "scheduler"
+    pipeline.put_tiny()
+    make("scheduler", f"SCHEDULER_PORT={port}", f"SCHEDULER_DIR={folder}")
+    try:
+        pid = (folder / "luigid.pid").read_text().strip()
+        assert b"--address\x00127.0.0.1\x00" in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+        run = luigi("RunAll", "--date", str(TINY_DATE), "--scheduler-port", str(port), lock_dir=tmp_path / "lock")
+
+        assert run.returncode == 0, run.stderr
+        tasks = api(port, "task_list", {"status": "", "upstream_status": "", "search": ""})
+        expected = {task.task_id for task in steps(TINY_DATE)}
+        assert {task_id: tasks[task_id]["status"] for task_id in expected} == dict.fromkeys(expected, "DONE")
+        assert set(tasks) == expected
+        long_steps = [t for t in tasks.values() if t["name"] in ("Download", "LoadStaging", "Export")]
+        assert len(long_steps) == 9
+        for task in long_steps:
+            assert task["progress_percentage"] == 100, task
+            assert PROGRESS.match(task["status_message"]), task
+        assert [t["status_message"] for t in long_steps if t["name"] == "Export"][0].endswith(", 1 rows")
+
+        status, page = get(port, "/history")
+        assert status == 200 and "RunAll" in page
+        assert get(port, "/")[0] == 200  # the web view (the visualiser)
+    finally:
+        make("scheduler-stop", f"SCHEDULER_DIR={folder}")
+    assert (folder / "state.pickle").exists(), "luigid saves its state when stopped"
+    assert (folder / "history.db").exists()
+    assert list((folder / "log").glob("luigi-server*.log"))
+    assert not (folder / "luigid.pid").exists()
