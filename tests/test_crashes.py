@@ -24,7 +24,8 @@ def leftovers(pipeline) -> list[str]:
     return sorted(
         str(p.relative_to(pipeline.root))
         for p in pipeline.root.rglob("*")
-        if p.is_file() and ("download" in p.parts or "luigi-tmp" in p.name or p.name.startswith("export-"))
+        if p.is_file()
+        and ("download" in p.parts or "luigi-tmp" in p.name or ".part-" in p.name or p.name.startswith("export-"))
     )
 
 

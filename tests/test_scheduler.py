@@ -8,6 +8,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psycopg2.extensions
+
 from d2b_luigi.tasks.pipeline import steps
 from tests.commands import free_port, luigi, make
 from tests.conftest import TINY_DATE
@@ -26,9 +28,14 @@ def get(port: int, path: str) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
-def test_runall_through_luigid_is_done_in_its_api_with_progress_and_history(pipeline, tmp_path):
+PASSWORD = "Sch3duler-must-not-see-this"
+
+
+def test_runall_through_luigid_is_done_in_its_api_with_progress_and_history(pipeline, tmp_path, monkeypatch, dsn):
     port, folder = free_port(), tmp_path / "scheduler"
     pipeline.put_tiny()
+    # trust auth accepts and ignores the password; it must not show anywhere in the scheduler
+    monkeypatch.setenv("D2B_WAREHOUSE_DSN", psycopg2.extensions.make_dsn(dsn, password=PASSWORD))
     make("scheduler", f"SCHEDULER_PORT={port}", f"SCHEDULER_DIR={folder}")
     try:
         pid = (folder / "luigid.pid").read_text().strip()
@@ -50,10 +57,13 @@ def test_runall_through_luigid_is_done_in_its_api_with_progress_and_history(pipe
 
         status, page = get(port, "/history")
         assert status == 200 and "RunAll" in page
+        assert PASSWORD not in json.dumps(tasks) + page + run.stderr
         assert get(port, "/")[0] == 200  # the web view (the visualiser)
     finally:
         make("scheduler-stop", f"SCHEDULER_DIR={folder}")
     assert (folder / "state.pickle").exists(), "luigid saves its state when stopped"
     assert (folder / "history.db").exists()
     assert list((folder / "log").glob("luigi-server*.log"))
+    for kept in [folder / "state.pickle", folder / "history.db", *(folder / "log").iterdir()]:
+        assert PASSWORD.encode() not in kept.read_bytes(), kept
     assert not (folder / "luigid.pid").exists()

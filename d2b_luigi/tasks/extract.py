@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import luigi
@@ -71,5 +72,8 @@ class Download(PipelineTask):
     def run(self) -> None:
         url = self.input().path
         progress = Progress(self, lake.size(self.settings, url), "downloaded")
-        with self.output().temporary_path() as tmp:
-            lake.fetch(self.settings, url, tmp, progress)
+        final = self.output().path
+        tmp = f"{final}.part-{os.getpid()}"
+        lake.fetch(self.settings, url, tmp, progress)
+        # os.replace, not luigi's rename_dont_move: a concurrent run may have put the same file there already.
+        os.replace(tmp, final)

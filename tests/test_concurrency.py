@@ -1,0 +1,97 @@
+"""Two runs of the same date never duplicate rows: the second waits on the step's lock, then skips.
+Different dates run side by side without waiting for each other."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import psycopg2
+
+from tests.conftest import TINY, TINY_DATE, LuigiProcess, process_env, wait_until
+
+EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
+
+
+def waiting_on_a_step_lock(dsn: str) -> bool:
+    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'd2b_luigi'"
+            " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+        )
+        waiting = cursor.fetchone()[0] > 0
+    connection.close()
+    return waiting
+
+
+def assert_one_clean_result(pipeline) -> None:
+    assert pipeline.analytics(TINY_DATE) == EXPECTED
+    assert pipeline.query("SELECT source, rows_loaded FROM {a}.load_log ORDER BY 1") == [
+        ("orders", 8),
+        ("reviews", 6),
+        ("shipment_deliveries", 8),
+    ]
+    assert pipeline.query("SELECT count(*), count(DISTINCT update_id) FROM {a}.task_markers") == [(5, 5)]
+
+
+def test_two_runall_of_the_same_date_started_together(pipeline, tmp_path, dsn):
+    pipeline.put_tiny()
+    release = tmp_path / "release"
+    env = process_env(pipeline, D2B_PAUSE_AT="LoadStaging", D2B_PAUSE_RELEASE=str(release))
+    # separate lock dirs: luigi's own pid lock would turn the second away at once (exit 10)
+    first = LuigiProcess("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path / "a")
+    first.wait_for("d2b_luigi: paused at LoadStaging")
+    second = LuigiProcess("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path / "b")
+
+    wait_until(lambda: waiting_on_a_step_lock(dsn), what="the second run to wait for the first")
+    release.touch()
+
+    assert first.finish() == 0, first.stderr[-3000:]
+    assert second.finish() == 0, second.stderr[-3000:]
+    assert_one_clean_result(pipeline)
+
+
+def test_runall_while_a_single_step_of_the_date_runs_by_hand(pipeline, tmp_path, dsn):
+    pipeline.put_tiny()
+    release = tmp_path / "release"
+    by_hand = LuigiProcess(
+        "Transform", "--table", "agg_shipments", "--date", "2025-07-01",
+        env=process_env(pipeline, D2B_PAUSE_AT="Transform", D2B_PAUSE_RELEASE=str(release)),
+        lock_dir=tmp_path / "a",
+    )  # fmt: skip
+    by_hand.wait_for("d2b_luigi: paused at Transform")
+    cron = LuigiProcess("RunAll", "--date", "2025-07-01", env=process_env(pipeline), lock_dir=tmp_path / "b")
+
+    wait_until(lambda: waiting_on_a_step_lock(dsn), what="RunAll to wait for the step run by hand")
+    release.touch()
+
+    assert by_hand.finish() == 0, by_hand.stderr[-3000:]
+    assert cron.finish() == 0, cron.stderr[-3000:]
+    assert_one_clean_result(pipeline)
+
+
+def test_different_dates_run_in_parallel_without_waiting(pipeline, tmp_path):
+    other = dt.date(2025, 6, 1)
+    pipeline.put_tiny(TINY_DATE)
+    pipeline.put_tiny(other)
+    release = tmp_path / "release"
+    held = LuigiProcess(
+        "RunAll", "--date", "2025-07-01",
+        env=process_env(pipeline, D2B_PAUSE_AT="LoadStaging", D2B_PAUSE_RELEASE=str(release)),
+        lock_dir=tmp_path / "a",
+    )  # fmt: skip
+    held.wait_for("d2b_luigi: paused at LoadStaging")
+
+    # The other date runs start to end while the first holds an open COPY transaction on its partition.
+    other_run = LuigiProcess("RunAll", "--date", "2025-06-01", env=process_env(pipeline), lock_dir=tmp_path / "b")
+    assert other_run.finish(timeout=120) == 0, other_run.stderr[-3000:]
+    assert held.process.poll() is None, "the first run is still held"
+    release.touch()
+
+    assert held.finish() == 0, held.stderr[-3000:]
+    assert pipeline.analytics(TINY_DATE) == EXPECTED
+    assert pipeline.analytics(other)["agg_shipments"] == {
+        "ingestion_date": "2025-06-01",
+        "tt_late_shipments": 2,
+        "tt_undelivered_items": 1,
+    }
