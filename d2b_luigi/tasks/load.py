@@ -94,6 +94,10 @@ class LoadStaging(DatabaseStep):
             with warehouse.transaction(self.settings) as cursor:
                 cursor.execute(sql.SQL("TRUNCATE {}").format(partition(self.settings, self.name, self.date)))
                 self._replace_rejects(cursor, exc.rejects)
+            self.input()["file"].remove()  # the next run downloads the file again, fixed or not
+            raise
+        except BadFile:
+            self.input()["file"].remove()
             raise
 
     def _create_partition(self) -> None:
