@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from d2b_luigi import RunAll
-from tests.commands import luigi
+from tests.commands import run_luigi
 from tests.conftest import TINY, TINY_DATE, Pipeline
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
@@ -18,7 +18,7 @@ def test_rangedaily_backfills_three_old_dates_with_two_workers(pipeline, dsn, tm
     for date in DATES:
         pipeline.put_tiny(date)
 
-    run = luigi(
+    run = run_luigi(
         *("RangeDaily", "--of", "RunAll", "--start", str(DATES[0]), "--stop", str(DATES[-1] + dt.timedelta(days=1))),
         *("--workers", "2", "--local-scheduler"),
         lock_dir=tmp_path / "lock",

@@ -8,7 +8,8 @@ import json
 
 import psycopg2
 
-from tests.conftest import TINY, TINY_DATE, LuigiProcess, process_env, wait_until
+from tests.commands import LuigiProcess, process_env, wait_until
+from tests.conftest import TINY, TINY_DATE
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 
@@ -39,9 +40,9 @@ def test_two_runall_of_the_same_date_started_together(pipeline, tmp_path, dsn):
     release = tmp_path / "release"
     env = process_env(pipeline, D2B_PAUSE_AT="LoadStaging", D2B_PAUSE_RELEASE=str(release))
     # separate lock dirs: luigi's own pid lock would turn the second away at once (exit 10)
-    first = LuigiProcess("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path / "a")
+    first = LuigiProcess("--local-scheduler", "RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path / "a")
     first.wait_for("d2b_luigi: paused at LoadStaging")
-    second = LuigiProcess("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path / "b")
+    second = LuigiProcess("--local-scheduler", "RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path / "b")
 
     wait_until(lambda: waiting_on_a_step_lock(dsn), what="the second run to wait for the first")
     release.touch()
@@ -55,12 +56,19 @@ def test_runall_while_a_single_step_of_the_date_runs_by_hand(pipeline, tmp_path,
     pipeline.put_tiny()
     release = tmp_path / "release"
     by_hand = LuigiProcess(
-        "Transform", "--table", "agg_shipments", "--date", "2025-07-01",
+        "--local-scheduler",
+        "Transform",
+        "--table",
+        "agg_shipments",
+        "--date",
+        "2025-07-01",
         env=process_env(pipeline, D2B_PAUSE_AT="Transform", D2B_PAUSE_RELEASE=str(release)),
         lock_dir=tmp_path / "a",
-    )  # fmt: skip
+    )
     by_hand.wait_for("d2b_luigi: paused at Transform")
-    cron = LuigiProcess("RunAll", "--date", "2025-07-01", env=process_env(pipeline), lock_dir=tmp_path / "b")
+    cron = LuigiProcess(
+        "--local-scheduler", "RunAll", "--date", "2025-07-01", env=process_env(pipeline), lock_dir=tmp_path / "b"
+    )
 
     wait_until(lambda: waiting_on_a_step_lock(dsn), what="RunAll to wait for the step run by hand")
     release.touch()
@@ -76,14 +84,19 @@ def test_different_dates_run_in_parallel_without_waiting(pipeline, tmp_path):
     pipeline.put_tiny(other)
     release = tmp_path / "release"
     held = LuigiProcess(
-        "RunAll", "--date", "2025-07-01",
+        "--local-scheduler",
+        "RunAll",
+        "--date",
+        "2025-07-01",
         env=process_env(pipeline, D2B_PAUSE_AT="LoadStaging", D2B_PAUSE_RELEASE=str(release)),
         lock_dir=tmp_path / "a",
-    )  # fmt: skip
+    )
     held.wait_for("d2b_luigi: paused at LoadStaging")
 
     # The other date runs start to end while the first holds an open COPY transaction on its partition.
-    other_run = LuigiProcess("RunAll", "--date", "2025-06-01", env=process_env(pipeline), lock_dir=tmp_path / "b")
+    other_run = LuigiProcess(
+        "--local-scheduler", "RunAll", "--date", "2025-06-01", env=process_env(pipeline), lock_dir=tmp_path / "b"
+    )
     assert other_run.finish(timeout=120) == 0, other_run.stderr[-3000:]
     assert held.process.poll() is None, "the first run is still held"
     release.touch()

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from d2b_luigi.generate import generate
-from tests.conftest import TINY, TINY_DATE, LuigiProcess, luigi_command, process_env, wait_until
+from tests.commands import LuigiProcess, process_env, run_luigi, wait_until
+from tests.conftest import TINY, TINY_DATE
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 CLEAN_MARKERS = [
@@ -33,11 +34,13 @@ def leftovers(pipeline) -> list[str]:
 def test_kill_9_inside_a_step_then_rerun_gives_the_clean_result(pipeline, tmp_path, place):
     pipeline.put_tiny()
     env = process_env(pipeline)
-    run = LuigiProcess("RunAll", "--date", "2025-07-01", env={**env, "D2B_PAUSE_AT": place}, lock_dir=tmp_path)
+    run = LuigiProcess(
+        "--local-scheduler", "RunAll", "--date", "2025-07-01", env={**env, "D2B_PAUSE_AT": place}, lock_dir=tmp_path
+    )
     run.wait_for(f"d2b_luigi: paused at {place}")
     run.kill()
 
-    again = luigi_command("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path)
+    again = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
 
     assert again.returncode == 0, again.stderr[-3000:]
     assert pipeline.analytics(TINY_DATE) == EXPECTED
@@ -74,12 +77,12 @@ def test_kill_9_during_a_real_copy_of_a_large_file(pipeline, tmp_path, dsn):
         connection.close()
         return found
 
-    run = LuigiProcess("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path)
+    run = LuigiProcess("--local-scheduler", "RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path)
     wait_until(copy_running, timeout=60, what="a COPY in progress")
     run.kill()
     killed_state = pipeline.query("SELECT count(*) FROM {a}.task_markers WHERE update_id LIKE 'LoadStaging%%'")
 
-    again = luigi_command("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path)
+    again = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
 
     assert again.returncode == 0, again.stderr[-3000:]
     assert killed_state[0][0] < 3, "the kill landed before the last load committed"

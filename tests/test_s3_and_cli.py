@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 
 import boto3
 import luigi
 
 from d2b_luigi import RunAll
-from tests.conftest import TINY, TINY_DATE, luigi_command
+from tests.commands import process_env, run_luigi
+from tests.conftest import TINY, TINY_DATE
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 
@@ -40,19 +40,15 @@ def test_landing_and_export_on_s3(pipeline, s3, monkeypatch):
 
 
 def subprocess_env(pipeline, endpoint: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("D2B_", "AWS_"))}
-    env.update(pipeline.env)
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "D2B_LANDING_URL": "s3://cli-lake/{id}/landing/{date}",
-            "D2B_EXPORT_URL": "s3://cli-lake/{id}/exports/{date}",
-        }
+    return process_env(
+        pipeline,
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        D2B_LANDING_URL="s3://cli-lake/{id}/landing/{date}",
+        D2B_EXPORT_URL="s3://cli-lake/{id}/exports/{date}",
     )
-    return env
 
 
 def moto_client(endpoint: str):
@@ -75,8 +71,8 @@ def test_luigi_command_against_moto_server_exits_0_then_runs_nothing(pipeline, m
         client.upload_file(str(TINY / f"{name}.csv"), "cli-lake", f"{pipeline.id}/landing/2025-07-01/{name}.csv")
     env = subprocess_env(pipeline, moto_server)
 
-    first = luigi_command("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path)
-    second = luigi_command("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path)
+    first = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
+    second = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
 
     assert first.returncode == 0, first.stderr[-3000:]
     assert pipeline.analytics(TINY_DATE) == EXPECTED
@@ -92,8 +88,13 @@ def test_missing_landing_file_exits_with_missing_data_code_and_names_the_url(pip
     for name in ("orders", "reviews"):  # no shipment_deliveries.csv today
         client.upload_file(str(TINY / f"{name}.csv"), "cli-lake", f"{pipeline.id}/landing/2025-07-01/{name}.csv")
 
-    result = luigi_command(
-        "RunAll", "--date", "2025-07-01", env=subprocess_env(pipeline, moto_server), lock_dir=tmp_path
+    result = run_luigi(
+        "RunAll",
+        "--date",
+        "2025-07-01",
+        "--local-scheduler",
+        env=subprocess_env(pipeline, moto_server),
+        lock_dir=tmp_path,
     )
 
     assert result.returncode == 20, result.stderr[-3000:]
@@ -103,10 +104,9 @@ def test_missing_landing_file_exits_with_missing_data_code_and_names_the_url(pip
 
 def test_missing_dimension_table_is_named_and_exits_non_zero(pipeline, tmp_path):
     pipeline.put_tiny()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("D2B_")}
-    env.update(pipeline.env, D2B_SEED_DIMENSIONS="false")
+    env = process_env(pipeline, D2B_SEED_DIMENSIONS="false")
 
-    result = luigi_command("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path)
+    result = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
 
     assert result.returncode == 30, result.stderr[-3000:]
     assert f"dimension table(s) missing: {pipeline.common}.dim_dates, {pipeline.common}.dim_products" in result.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg2.extensions
 
 from d2b_luigi.tasks.pipeline import steps
-from tests.commands import free_port, luigi, make
+from tests.commands import free_port, make, run_luigi
 from tests.conftest import TINY_DATE
 
 PROGRESS = re.compile(r"^(downloaded|loaded|exported) [\d,]+ of [\d,]+ bytes")
@@ -41,7 +41,7 @@ def test_runall_through_luigid_is_done_in_its_api_with_progress_and_history(pipe
         pid = (folder / "luigid.pid").read_text().strip()
         assert b"--address\x00127.0.0.1\x00" in Path(f"/proc/{pid}/cmdline").read_bytes()
 
-        run = luigi("RunAll", "--date", str(TINY_DATE), "--scheduler-port", str(port), lock_dir=tmp_path / "lock")
+        run = run_luigi("RunAll", "--date", str(TINY_DATE), "--scheduler-port", str(port), lock_dir=tmp_path / "lock")
 
         assert run.returncode == 0, run.stderr
         tasks = api(port, "task_list", {"status": "", "upstream_status": "", "search": ""})

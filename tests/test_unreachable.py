@@ -11,8 +11,8 @@ import luigi
 import psycopg2.extensions
 
 from d2b_luigi import RunAll
-from tests.commands import free_port
-from tests.conftest import TINY, TINY_DATE, luigi_command, process_env
+from tests.commands import free_port, process_env, run_luigi
+from tests.conftest import TINY, TINY_DATE
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 PASSWORD = "Sup3r-S3cret-pw"
@@ -24,14 +24,14 @@ def test_an_unreachable_warehouse_is_named_without_its_password_and_the_next_run
     port = free_port()
     env = process_env(pipeline, D2B_WAREHOUSE_DSN=f"postgresql://etl:{PASSWORD}@127.0.0.1:{port}/dwh")
 
-    down = luigi_command("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path)
+    down = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
 
     assert down.returncode == 35, down.stderr[-3000:]
     assert f"cannot connect to the warehouse postgresql://etl:***@127.0.0.1:{port}/dwh" in down.stderr
     assert PASSWORD not in down.stderr + down.stdout
     assert not list((pipeline.exports).rglob("*.csv")), "nothing half written"
 
-    up = luigi_command("RunAll", "--date", "2025-07-01", env=process_env(pipeline), lock_dir=tmp_path)
+    up = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=process_env(pipeline), lock_dir=tmp_path)
     assert up.returncode == 0, up.stderr[-3000:]
     assert pipeline.analytics(TINY_DATE) == EXPECTED
 
@@ -48,7 +48,7 @@ def test_an_unreachable_lake_is_named_and_fails_after_bounded_retries(pipeline, 
         AWS_DEFAULT_REGION="us-east-1",
     )
 
-    result = luigi_command("RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path, timeout=120)
+    result = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path, timeout=120)
 
     assert result.returncode != 0
     assert "cannot reach the lake to look for s3://lake/landing/2025-07-01/orders.csv" in result.stderr
@@ -60,9 +60,12 @@ def test_a_full_run_logs_no_secret_even_at_debug_level(pipeline, moto_server, tm
 
     pipeline.put_tiny()
     s3 = boto3.client(
-        "s3", endpoint_url=moto_server, aws_access_key_id="testing", aws_secret_access_key=AWS_SECRET,
+        "s3",
+        endpoint_url=moto_server,
+        aws_access_key_id="testing",
+        aws_secret_access_key=AWS_SECRET,
         region_name="us-east-1",
-    )  # fmt: skip
+    )
     s3.create_bucket(Bucket="secret-lake")
     for name in ("orders", "reviews", "shipment_deliveries"):
         s3.upload_file(str(TINY / f"{name}.csv"), "secret-lake", f"landing/2025-07-01/{name}.csv")
@@ -79,7 +82,9 @@ def test_a_full_run_logs_no_secret_even_at_debug_level(pipeline, moto_server, tm
         AWS_DEFAULT_REGION="us-east-1",
     )
 
-    result = luigi_command("RunAll", "--date", "2025-07-01", "--log-level", "DEBUG", env=env, lock_dir=tmp_path)
+    result = run_luigi(
+        "RunAll", "--date", "2025-07-01", "--log-level", "DEBUG", "--local-scheduler", env=env, lock_dir=tmp_path
+    )
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert "RunAll(date=2025-07-01)" in result.stderr, "the log is there"
