@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 import luigi
@@ -88,3 +91,42 @@ class _Counter:
             self.total += amount
             if self.on_progress:
                 self.on_progress(self.total)
+
+
+@contextlib.contextmanager
+def publish(settings: Settings, url: str, work_dir: Path) -> Iterator[IO[bytes]]:
+    """A binary file to write that becomes ``url``, whole, when the block ends without error.
+
+    On S3 it is written under ``work_dir`` and uploaded in one PUT. In a folder it is written beside its
+    final name as ``<name>.part-<pid>`` and renamed into place; parts left by killed writers are removed.
+    Two writers of the same file never disturb each other: the last complete one wins.
+    """
+    if is_s3(url):
+        work_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=work_dir, prefix="upload-") as local:
+            yield local
+            local.flush()
+            s3_client(settings).put(local.name, url)
+        return
+    final = Path(url)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for part in final.parent.glob(final.name + ".part-*"):
+        if not _alive(part.name.rsplit("-", 1)[1]):
+            part.unlink(missing_ok=True)
+    part = final.with_name(f"{final.name}.part-{os.getpid()}")
+    try:
+        with open(part, "wb") as sink:
+            yield sink
+        os.replace(part, final)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True

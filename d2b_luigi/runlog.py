@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
 
 import luigi
@@ -21,8 +20,6 @@ log = logging.getLogger("d2b_luigi")
 
 ERROR_CHARS = 2000
 COUNTS = ("rows_loaded", "rows_rejected", "rows_exported")
-
-_ready: set[tuple[int, str, str]] = set()
 
 
 @PipelineTask.event_handler(luigi.Event.START)
@@ -65,10 +62,8 @@ def record(task: PipelineTask, status: str, error: str | None = None) -> None:
     settings = task.settings
     try:
         with warehouse.shared_connection(settings.dsn).cursor() as cursor:
-            key = (os.getpid(), settings.dsn, settings.id)
-            if key not in _ready:
-                cursor.execute(warehouse.statement(settings, "ddl/bookkeeping"))
-                _ready.add(key)
+            if warehouse.ensure_bookkeeping(cursor, settings):  # autocommit: committed already
+                warehouse.bookkeeping_ready(settings)
             if status == "done":
                 row.update(task.row_counts(cursor))
             cursor.execute(warehouse.statement(settings, "runlog/record"), row)

@@ -64,22 +64,39 @@ def statement(settings: Settings, name: str, **parts: sql.Composable) -> sql.Com
 _ready: set[tuple[int, str, str]] = set()
 
 
+def _bookkeeping_key(settings: Settings) -> tuple[int, str, str]:
+    return (os.getpid(), settings.dsn, settings.id)
+
+
+def ensure_bookkeeping(cursor, settings: Settings) -> bool:
+    """Create the pipeline's schemas and bookkeeping tables unless this process already did; True if it ran.
+
+    The caller calls :func:`bookkeeping_ready` once the cursor's transaction is committed.
+    """
+    if _bookkeeping_key(settings) in _ready:
+        return False
+    cursor.execute(statement(settings, "ddl/bookkeeping"))
+    return True
+
+
+def bookkeeping_ready(settings: Settings) -> None:
+    _ready.add(_bookkeeping_key(settings))
+
+
 @contextlib.contextmanager
 def transaction(settings: Settings) -> Iterator:
     """A cursor in one transaction: committed when the block ends, rolled back on any error.
 
     The first transaction of a process also creates the pipeline's schemas and bookkeeping tables.
     """
-    key = (os.getpid(), settings.dsn, settings.id)
     connection = connect(settings.dsn)
     try:
         with connection.cursor() as cursor:
-            if key not in _ready:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:bookkeeping'))")
-                cursor.execute(statement(settings, "ddl/bookkeeping"))
+            created = ensure_bookkeeping(cursor, settings)
             yield cursor
         connection.commit()
-        _ready.add(key)
+        if created:
+            bookkeeping_ready(settings)
     finally:
         connection.close()  # closing without commit rolls back
 

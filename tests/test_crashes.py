@@ -26,7 +26,7 @@ def leftovers(pipeline) -> list[str]:
         str(p.relative_to(pipeline.root))
         for p in pipeline.root.rglob("*")
         if p.is_file()
-        and ("download" in p.parts or "luigi-tmp" in p.name or ".part-" in p.name or p.name.startswith("export-"))
+        and ("download" in p.parts or "luigi-tmp" in p.name or ".part-" in p.name or p.name.startswith("upload-"))
     )
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import luigi
 
 from d2b_luigi import lake, warehouse
@@ -31,19 +28,8 @@ class Export(PipelineTask):
         return lake.target(self.settings, self.url)
 
     def run(self) -> None:
-        if lake.is_s3(self.url):
-            # Written in the work dir (cleaned up with the date), then uploaded whole: one PUT.
-            folder = self.settings.download_dir(self.date)
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=f"export-{self.table}-") as local:
-                self._write(local)
-                local.flush()
-                lake.s3_client(self.settings).put(local.name, self.url)
-        else:
-            for stale in Path(self.url).parent.glob(Path(self.url).name + "-luigi-tmp-*"):
-                stale.unlink()  # left by a run killed mid-export
-            with self.output().open("w") as sink:
-                self._write(sink)
+        with lake.publish(self.settings, self.url, self.settings.download_dir(self.date)) as sink:
+            self._write(sink)
         # reported once the file is in place (uploaded or renamed)
         Progress(self, self.bytes_exported, "exported")(self.bytes_exported, rows=self.rows_exported)
 
