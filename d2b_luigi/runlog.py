@@ -61,9 +61,8 @@ def record(task: PipelineTask, status: str, error: str | None = None) -> None:
     }
     settings = task.settings
     try:
+        warehouse.ensure_bookkeeping(settings)
         with warehouse.shared_connection(settings.dsn).cursor() as cursor:
-            if warehouse.ensure_bookkeeping(cursor, settings):  # autocommit: committed already
-                warehouse.bookkeeping_ready(settings)
             if status == "done":
                 row.update(task.row_counts(cursor))
             cursor.execute(warehouse.statement(settings, "runlog/record"), row)

@@ -64,39 +64,34 @@ def statement(settings: Settings, name: str, **parts: sql.Composable) -> sql.Com
 _ready: set[tuple[int, str, str]] = set()
 
 
-def _bookkeeping_key(settings: Settings) -> tuple[int, str, str]:
-    return (os.getpid(), settings.dsn, settings.id)
+def ensure_bookkeeping(settings: Settings) -> None:
+    """Create the pipeline's schemas and bookkeeping tables, once per process.
 
-
-def ensure_bookkeeping(cursor, settings: Settings) -> bool:
-    """Create the pipeline's schemas and bookkeeping tables unless this process already did; True if it ran.
-
-    The caller calls :func:`bookkeeping_ready` once the cursor's transaction is committed.
+    In a short transaction of its own: its advisory lock must not be held for a whole step, or steps in
+    parallel worker processes would run one at a time.
     """
-    if _bookkeeping_key(settings) in _ready:
-        return False
-    cursor.execute(statement(settings, "ddl/bookkeeping"))
-    return True
-
-
-def bookkeeping_ready(settings: Settings) -> None:
-    _ready.add(_bookkeeping_key(settings))
+    key = (os.getpid(), settings.dsn, settings.id)
+    if key in _ready:
+        return
+    connection = connect(settings.dsn)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement(settings, "ddl/bookkeeping"))
+        connection.commit()
+    finally:
+        connection.close()
+    _ready.add(key)
 
 
 @contextlib.contextmanager
 def transaction(settings: Settings) -> Iterator:
-    """A cursor in one transaction: committed when the block ends, rolled back on any error.
-
-    The first transaction of a process also creates the pipeline's schemas and bookkeeping tables.
-    """
+    """A cursor in one transaction: committed when the block ends, rolled back on any error."""
+    ensure_bookkeeping(settings)
     connection = connect(settings.dsn)
     try:
         with connection.cursor() as cursor:
-            created = ensure_bookkeeping(cursor, settings)
             yield cursor
         connection.commit()
-        if created:
-            bookkeeping_ready(settings)
     finally:
         connection.close()  # closing without commit rolls back
 
