@@ -21,7 +21,8 @@ def snapshot(pipeline, date: dt.date) -> dict:
         "analytics": pipeline.analytics(date),
         "markers": sorted(r[0] for r in pipeline.query("SELECT update_id FROM {a}.task_markers")),
         "staging": [
-            pipeline.query(f"SELECT count(*) FROM {{s}}.{t}")[0][0] for t in ("orders", "reviews", "shipment_deliveries")
+            pipeline.query(f"SELECT count(*) FROM {{s}}.{t}")[0][0]
+            for t in ("orders", "reviews", "shipment_deliveries")
         ],
         "exports": {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {},
         "quality": pipeline.query(
