@@ -68,18 +68,22 @@ _ready: set[tuple[int, str, str]] = set()
 def transaction(settings: Settings) -> Iterator:
     """A cursor in one transaction: committed when the block ends, rolled back on any error.
 
-    The first transaction of a process also creates the pipeline's schemas and bookkeeping tables.
+    Before the first transaction of a process, the pipeline's schemas and bookkeeping tables are made
+    to exist, in a short transaction of their own: its lock must not be held for a whole step, or
+    steps in parallel worker processes would run one at a time.
     """
     key = (os.getpid(), settings.dsn, settings.id)
     connection = connect(settings.dsn)
     try:
-        with connection.cursor() as cursor:
-            if key not in _ready:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:bookkeeping'))")
+        if key not in _ready:
+            connection.autocommit = True  # the file's statements run as one implicit transaction
+            with connection.cursor() as cursor:
                 cursor.execute(statement(settings, "ddl/bookkeeping"))
+            connection.autocommit = False
+            _ready.add(key)
+        with connection.cursor() as cursor:
             yield cursor
         connection.commit()
-        _ready.add(key)
     finally:
         connection.close()  # closing without commit rolls back
 

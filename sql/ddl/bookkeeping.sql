@@ -1,4 +1,8 @@
 -- The pipeline's own schemas and bookkeeping tables. Idempotent; run once per process.
+-- Sent as one statement string outside any step's transaction, so it runs as one short transaction
+-- and the lock (against concurrent CREATE ... IF NOT EXISTS races) is not held for a whole step.
+SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:bookkeeping'));
+
 CREATE SCHEMA IF NOT EXISTS {staging};
 CREATE SCHEMA IF NOT EXISTS {analytics};
 
