@@ -37,12 +37,7 @@ class CleanUp(DatabaseStep):
 
     def write(self, cursor) -> None:
         for name in SOURCES:
-            cursor.execute(
-                sql.SQL("DELETE FROM {} WHERE ingestion_date = %s").format(
-                    sql.Identifier(self.settings.staging_schema, name)
-                ),
-                (self.date,),
-            )
+            warehouse.delete_date(cursor, sql.Identifier(self.settings.staging_schema, name), self.date)
         warehouse.remove_markers(
             cursor, self.settings, [LoadStaging(date=self.date, name=name).update_id for name in SOURCES]
         )
