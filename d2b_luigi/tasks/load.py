@@ -60,6 +60,7 @@ class LoadStaging(DatabaseStep):
             check_header(raw.readline(), COLUMNS[self.name], url)
             reader = warehouse.CountingReader(raw, Progress(self, os.path.getsize(path), "loaded"))
             loaded = warehouse.copy_in(cursor, table, COLUMNS[self.name], reader)
+        cursor.execute(sql.SQL("ANALYZE {}").format(table))  # fresh statistics, or the transforms' plans go wrong
         cursor.execute(
             warehouse.statement(self.settings, "load/record_load"),
             {
