@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # the as-of date of the built-in sample data set
 DATE ?= 2026-11-24
 
-.PHONY: install run test lint stop clean
+.PHONY: install run test lint bench stop clean
 
 install: $(VENV)/.installed
 
@@ -22,6 +22,14 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# the benchmark (not part of `make test`): BENCH_DSN picks the PostgreSQL, BENCH_QUICK=1 skips the 10M run
+bench: install $(VENV)/.bench-installed
+	$(BIN)/python bench/run.py
+
+$(VENV)/.bench-installed: pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
 
 lint: install
 	$(BIN)/ruff check .
