@@ -350,11 +350,10 @@ class Bench:
         self.db.create_staging_tables("bench_raw")
         header = f"   {'orders':>6} {'wall s':>7} {'RSS MB':>7}"
         header += "".join(f" {s[:9]:>9}" for s in (*STEPS, "other")) + "  \\copy 3 wall/cp"
-        repeats = "one run" if QUICK else "median of 3 runs, 10M: one"
-        self.say(f"3. End to end: RunAll for one date, --workers 1, {repeats} (steps: seconds inside the tasks' run();")
-        self.say(
-            "   other = luigi start-up, scheduling, completeness checks, DDL; \\copy 3 = psql \\copy of the 3 files)"
-        )
+        repeats = "one run" if QUICK else "median of 3 runs, 10M: one run"
+        self.say(f"3. End to end: RunAll for one date, --workers 1, {repeats}")
+        self.say("   step columns: seconds inside the tasks' run(); other: luigi start-up, scheduling, completeness")
+        self.say("   checks, DDL; \\copy 3: psql \\copy of the same 3 files; wall/cp: wall time / \\copy 3")
         self.say(header)
         runs: dict[str, Run] = {}
         for label in SIZES:
