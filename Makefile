@@ -8,7 +8,7 @@ DATE ?= 2026-11-24
 SCHEDULER_PORT ?= 8082
 SCHEDULER_DIR ?= var/scheduler
 
-.PHONY: install run test lint stop clean scheduler scheduler-stop
+.PHONY: install run test lint bench stop clean scheduler scheduler-stop
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,14 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# the benchmark (not part of `make test`): BENCH_DSN picks the PostgreSQL, BENCH_QUICK=1 skips the 10M run
+bench: install $(VENV)/.bench-installed
+	$(BIN)/python bench/run.py
+
+$(VENV)/.bench-installed: pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,7 +8,6 @@ from psycopg2 import sql
 
 from d2b_luigi import lake, warehouse
 from d2b_luigi.config import join_url
-from d2b_luigi.generate import dim_dates_csv
 from d2b_luigi.tasks.base import PipelineTask
 
 REQUIRED = ("dim_dates", "dim_products")
@@ -51,6 +50,9 @@ class Dimensions(PipelineTask):
             with source.open("r") as stream:
                 cursor.copy_expert(copy, stream, size=warehouse.COPY_CHUNK)
         elif table == "dim_dates":
+            # imported here, so `python -m d2b_luigi.generate` does not import its own module twice
+            from d2b_luigi.generate import dim_dates_csv
+
             cursor.copy_expert(copy, io.StringIO(dim_dates_csv(self.settings.holidays)))
         elif table in REQUIRED:
             raise MissingDimension(f"cannot seed {self.settings.common_schema}.{table}: {source.path} does not exist")

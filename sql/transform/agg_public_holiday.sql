@@ -23,7 +23,7 @@ SELECT
 FROM {staging}.orders AS o
 JOIN {common}.dim_dates AS d ON d.calendar_dt = o.order_date
 WHERE o.ingestion_date = %(run_date)s
-  AND o.order_date > %(run_date)s::date - interval '1 year'
+  AND o.order_date > (%(run_date)s::date - interval '1 year')::date
   AND o.order_date <= %(run_date)s
   AND d.day_of_the_week_num BETWEEN 1 AND 5
   AND NOT d.working_day;

@@ -1,6 +1,7 @@
 -- Late: shipped 6 or more days after the order and not delivered.
 -- Undelivered: never shipped, never delivered, and ordered at least 15 days before the run date.
--- Only orders placed on or before the run date count.
+-- Only orders placed on or before the run date count. Both need delivery_date IS NULL, so only those
+-- shipments are joined to their orders.
 INSERT INTO {analytics}.agg_shipments (ingestion_date, tt_late_shipments, tt_undelivered_items)
 SELECT
     %(run_date)s,
@@ -11,4 +12,5 @@ SELECT
 FROM {staging}.shipment_deliveries AS s
 JOIN {staging}.orders AS o ON o.order_id = s.order_id AND o.ingestion_date = s.ingestion_date
 WHERE s.ingestion_date = %(run_date)s
+  AND s.delivery_date IS NULL
   AND o.order_date <= %(run_date)s;
