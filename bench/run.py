@@ -31,6 +31,7 @@ import luigi.contrib.postgres
 import psycopg2
 import psycopg2.extensions
 from luigi.task_register import Register
+from psycopg2 import sql
 
 from d2b_luigi import generate, sqlfiles
 from d2b_luigi.tasks.dimensions import Dimensions
@@ -150,10 +151,20 @@ class Warehouse:
             self.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
     def create_staging_tables(self, schema: str, names=tuple(SOURCES)) -> None:
-        """The pipeline's own staging DDL (sql/ddl/staging_*.sql), in another schema."""
+        """The pipeline's own staging DDL (sql/ddl/staging_*.sql and the run date's partition), in another schema."""
         self.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         for name in names:
             self.execute(sqlfiles.statement(f"ddl/staging_{name}", staging=schema))
+            if self.execute("SELECT to_regclass(%s)", (f'"{schema}"."{leaf(name)}"',))[0][0]:
+                continue
+            self.execute(
+                sqlfiles.statement(
+                    "ddl/staging_partition",
+                    partition=sql.Identifier(schema, leaf(name)),
+                    parent=sql.Identifier(schema, name),
+                ),
+                {"run_date": AS_OF},
+            )
 
     def truncate(self, schema: str, names=tuple(SOURCES)) -> None:
         self.execute("TRUNCATE " + ", ".join(f'"{schema}"."{n}"' for n in names))
@@ -169,10 +180,10 @@ class Warehouse:
         """Seconds for ``psql -c "\\copy ..."`` of ``files`` into ``schema``, one psql process."""
         command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.dsn]
         for name, path in files.items():
-            command += ["-c", f"\\copy {schema}.{name} ({SOURCES[name]}) FROM '{path}' WITH (FORMAT csv, HEADER true)"]
-        env = {**os.environ, "PGOPTIONS": f"-c d2b.run_date={AS_OF.isoformat()}"}  # the DDL's column default
+            table = f"{schema}.{leaf(name)}"  # the run date's partition, as the pipeline's load
+            command += ["-c", f"\\copy {table} ({SOURCES[name]}) FROM '{path}' WITH (FORMAT csv, HEADER true)"]
         start = time.perf_counter()
-        subprocess.run(command, env=env, check=True)
+        subprocess.run(command, check=True)
         return time.perf_counter() - start
 
     def count(self, table: str) -> int:
@@ -185,6 +196,11 @@ class Warehouse:
                 f'SELECT * FROM "{pipeline_id}_analytics"."{table}" WHERE ingestion_date = %s', (date,)
             )
         return rows
+
+
+def leaf(name: str) -> str:
+    """The staging partition a load of the run date writes to (d2b_luigi.tasks.load.partition)."""
+    return f"{name}_{AS_OF:%Y%m%d}"
 
 
 class Bench:

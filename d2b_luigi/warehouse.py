@@ -83,17 +83,29 @@ def ensure_bookkeeping(settings: Settings) -> None:
     _ready.add(key)
 
 
+_idle: dict[tuple[int, str], psycopg2.extensions.connection] = {}
+
+
 @contextlib.contextmanager
 def transaction(settings: Settings) -> Iterator:
-    """A cursor in one transaction: committed when the block ends, rolled back on any error."""
+    """A cursor in one transaction: committed when the block ends, rolled back on any error.
+
+    The connection is kept for the process's next transaction (one connection setup per process, not
+    per step); one that failed is closed, never reused.
+    """
     ensure_bookkeeping(settings)
-    connection = connect(settings.dsn)
+    key = (os.getpid(), settings.dsn)
+    connection = _idle.pop(key, None)
+    if connection is None or connection.closed:
+        connection = connect(settings.dsn)
     try:
         with connection.cursor() as cursor:
             yield cursor
         connection.commit()
-    finally:
+    except BaseException:
         connection.close()  # closing without commit rolls back
+        raise
+    _idle[key] = connection
 
 
 def claim(cursor, settings: Settings, update_id: str) -> bool:

@@ -178,3 +178,19 @@ def test_trailing_newline_crlf_quotes_and_blank_lines_are_accepted(pipeline):
         ("reviews", 6, 6),
         ("shipment_deliveries", 8, 8),
     ]
+
+
+def test_a_shipment_whose_order_is_missing_inside_the_order_id_range_is_rejected(pipeline, monkeypatch):
+    """Orders 1..8 without 5: no gap-free range to vouch for the shipments, so each is looked up."""
+    pipeline.put_tiny()
+    orders = (TINY / "orders.csv").read_text().splitlines()
+    land(pipeline, "orders", "\n".join(line for line in orders if not line.startswith("5,")).encode())
+    monkeypatch.setenv("D2B_MAX_REJECT_RATIO", "0.2")
+
+    assert pipeline.build(LoadStaging(date=TINY_DATE, name="shipment_deliveries")).status == (
+        luigi.LuigiStatusCode.SUCCESS
+    )
+
+    assert pipeline.query("SELECT source, line_no, raw_line, reason FROM {s}.rejected_rows") == [
+        ("shipment_deliveries", 6, "5,5,,", "column 2 (order_id): order 5 is not in the orders file")
+    ]

@@ -50,7 +50,7 @@ TAMPERING = {
     "shipment_percentages_sum_to_100": "UPDATE {a}.best_performing_product SET pct_late_shipments = 40",
     "most_ordered_day_in_dim_dates": "UPDATE {a}.best_performing_product SET most_ordered_day = '1990-01-01'",
     "late_and_undelivered_within_shipments": "UPDATE {a}.agg_shipments SET tt_undelivered_items = 100",
-    "staging_reconciles_with_files": "DELETE FROM {s}.reviews WHERE review = 5",
+    "staging_reconciles_with_files": "UPDATE {a}.load_log SET rows_loaded = rows_loaded - 1 WHERE source = 'reviews'",
 }
 
 

@@ -74,6 +74,7 @@ class CommitFails:
                 self.real.commit()
 
         monkeypatch.setattr(warehouse, "connect", lambda dsn, **kw: Connection(real_connect(dsn, **kw)))
+        monkeypatch.setattr(warehouse, "_idle", {})  # no connection made before the patch is reused
 
 
 def count_step_commits(pipeline, monkeypatch) -> int:

@@ -8,7 +8,8 @@ from psycopg2 import sql
 from d2b_luigi import warehouse
 from d2b_luigi.tasks.base import DatabaseStep, PipelineTask
 from d2b_luigi.tasks.dimensions import Dimensions
-from d2b_luigi.tasks.load import LoadStaging
+from d2b_luigi.tasks.extract import SOURCES
+from d2b_luigi.tasks.load import LoadStaging, partition
 
 # Each analytics table and the staging tables its SQL reads.
 TABLES = {
@@ -56,4 +57,8 @@ class Transform(DatabaseStep):
             ),
             (self.date,),
         )
-        cursor.execute(warehouse.statement(self.settings, f"transform/{self.table}"), {"run_date": self.date})
+        # The date's partitions by name: their own statistics then guide the joins (the parent has none).
+        partitions = {name: partition(self.settings, name, self.date) for name in SOURCES}
+        cursor.execute(
+            warehouse.statement(self.settings, f"transform/{self.table}", **partitions), {"run_date": self.date}
+        )

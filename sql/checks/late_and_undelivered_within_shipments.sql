@@ -1,11 +1,7 @@
 -- severity: error
 -- Late shipments plus undelivered items never exceed the shipments loaded for the date.
-SELECT a.ingestion_date, a.tt_late_shipments, a.tt_undelivered_items, s.shipments
+SELECT a.ingestion_date, a.tt_late_shipments, a.tt_undelivered_items, l.rows_loaded AS shipments
 FROM {analytics}.agg_shipments AS a
-CROSS JOIN (
-    SELECT count(*) AS shipments
-    FROM {staging}.shipment_deliveries
-    WHERE ingestion_date = %(run_date)s
-) AS s
+JOIN {analytics}.load_log AS l ON l.ingestion_date = a.ingestion_date AND l.source = 'shipment_deliveries'
 WHERE a.ingestion_date = %(run_date)s
-  AND a.tt_late_shipments + a.tt_undelivered_items > s.shipments
+  AND a.tt_late_shipments + a.tt_undelivered_items > l.rows_loaded

@@ -1,3 +1,4 @@
+-- {orders}, {reviews}, {shipment_deliveries}: the run date's partitions of the staging tables.
 -- Orders placed on a public holiday (a weekday that is not a working day), per calendar month,
 -- over the year before the run date: run_date - 1 year < order_date <= run_date.
 INSERT INTO {analytics}.agg_public_holiday (
@@ -20,10 +21,9 @@ SELECT
     count(*) FILTER (WHERE d.month_of_the_year_num = 10),
     count(*) FILTER (WHERE d.month_of_the_year_num = 11),
     count(*) FILTER (WHERE d.month_of_the_year_num = 12)
-FROM {staging}.orders AS o
+FROM {orders} AS o
 JOIN {common}.dim_dates AS d ON d.calendar_dt = o.order_date
-WHERE o.ingestion_date = %(run_date)s
-  AND o.order_date > (%(run_date)s::date - interval '1 year')::date
+WHERE o.order_date > (%(run_date)s::date - interval '1 year')::date
   AND o.order_date <= %(run_date)s
   AND d.day_of_the_week_num BETWEEN 1 AND 5
   AND NOT d.working_day;

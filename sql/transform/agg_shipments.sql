@@ -1,3 +1,4 @@
+-- {orders}, {reviews}, {shipment_deliveries}: the run date's partitions of the staging tables.
 -- Late: shipped 6 or more days after the order and not delivered.
 -- Undelivered: never shipped, never delivered, and ordered at least 15 days before the run date.
 -- Only orders placed on or before the run date count. Both need delivery_date IS NULL, so only those
@@ -9,8 +10,7 @@ SELECT
     count(*) FILTER (
         WHERE s.shipment_date IS NULL AND s.delivery_date IS NULL AND o.order_date + 15 <= %(run_date)s::date
     )
-FROM {staging}.shipment_deliveries AS s
-JOIN {staging}.orders AS o ON o.order_id = s.order_id AND o.ingestion_date = s.ingestion_date
-WHERE s.ingestion_date = %(run_date)s
-  AND s.delivery_date IS NULL
+FROM {shipment_deliveries} AS s
+JOIN {orders} AS o ON o.order_id = s.order_id
+WHERE s.delivery_date IS NULL
   AND o.order_date <= %(run_date)s;

@@ -1,3 +1,4 @@
+-- {orders}, {reviews}, {shipment_deliveries}: the run date's partitions of the staging tables.
 -- The product with the highest total review points (ties: more reviews, then lowest product_id),
 -- its review-star distribution, its busiest order day and its early/late shipment shares.
 -- Reviews pick the product first; then only its orders are read and only those are joined to the
@@ -14,8 +15,7 @@ best AS (
         count(*) FILTER (WHERE review = 3) AS three_star,
         count(*) FILTER (WHERE review = 4) AS four_star,
         count(*) FILTER (WHERE review = 5) AS five_star
-    FROM {staging}.reviews
-    WHERE ingestion_date = %(run_date)s
+    FROM {reviews}
     GROUP BY product_id
     ORDER BY points DESC, reviews DESC, product_id
     LIMIT 1
@@ -23,9 +23,8 @@ best AS (
 
 best_orders AS NOT MATERIALIZED (
     SELECT order_id, order_date, quantity
-    FROM {staging}.orders
-    WHERE ingestion_date = %(run_date)s
-      AND order_date <= %(run_date)s
+    FROM {orders}
+    WHERE order_date <= %(run_date)s
       AND product_id = (SELECT product_id FROM best)
 ),
 
@@ -41,9 +40,8 @@ shipping AS (
     SELECT
         count(*) FILTER (WHERE s.shipment_date < o.order_date + 6) AS early,
         count(*) FILTER (WHERE s.shipment_date >= o.order_date + 6 AND s.delivery_date IS NULL) AS late
-    FROM {staging}.shipment_deliveries AS s
+    FROM {shipment_deliveries} AS s
     JOIN best_orders AS o ON o.order_id = s.order_id
-    WHERE s.ingestion_date = %(run_date)s
 )
 
 INSERT INTO {analytics}.best_performing_product (
