@@ -16,16 +16,18 @@ def embedded_dsn(data_dir: Path) -> str:
 
         data_dir = data_dir.resolve()
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        server = pgserver.get_server(data_dir, cleanup_mode=None)
-    return server.get_uri()
+        return pgserver.get_server(data_dir, cleanup_mode=None).get_uri()
 
 
 def stop(data_dir: Path) -> bool:
     """Stop the embedded server if it runs; True when one was stopped."""
-    from pgserver._commands import pg_ctl
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver._commands import pg_ctl
 
     data_dir = data_dir.resolve()
     if not (data_dir / "postmaster.pid").exists():
         return False
     pg_ctl(["-m", "fast", "-w", "stop"], pgdata=data_dir, user=data_dir.owner())
+    embedded_dsn.cache_clear()
     return True

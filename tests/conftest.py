@@ -23,10 +23,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def dsn(tmp_path_factory) -> str:
-    """The test warehouse. Never skips: a missing database is a test failure."""
-    url = os.environ.get("D2B_TEST_DSN") or embedded.embedded_dsn(tmp_path_factory.mktemp("pg") / "data")
+    """The test warehouse: D2B_TEST_DSN, else an embedded PostgreSQL for the session, stopped at its end.
+
+    Never skips: a missing database is a test failure.
+    """
+    url = os.environ.get("D2B_TEST_DSN")
+    data_dir = None
+    if not url:
+        data_dir = tmp_path_factory.mktemp("pg") / "data"
+        url = embedded.embedded_dsn(data_dir)
     psycopg2.connect(url, connect_timeout=10).close()
-    return url
+    yield url
+    if data_dir is not None:
+        embedded.stop(data_dir)
 
 
 class Pipeline:
