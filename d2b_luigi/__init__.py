@@ -3,6 +3,10 @@
 ``luigi --module d2b_luigi RunAll --date D`` finds the tasks here.
 """
 
+import logging
+from pathlib import Path
+
+import luigi.configuration
 import luigi.tools.range  # noqa: F401  (puts RangeDaily on the command line; autoload_range is off)
 
 from d2b_luigi import notify, runlog  # noqa: F401  (register the failure webhook and the run log)
@@ -28,3 +32,13 @@ __all__ = [
     "RunAll",
     "Transform",
 ]
+
+_PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "luigi.cfg"
+if not luigi.configuration.get_config().has_section("retcode") and _PROJECT_CONFIG.is_file():
+    # Run from another folder: the settings still apply, but luigi read its exit codes before this import.
+    luigi.configuration.add_config_path(str(_PROJECT_CONFIG))
+    logging.getLogger("d2b_luigi").warning(
+        "luigi.cfg was not loaded: run from %s or set LUIGI_CONFIG_PATH=%s, or failures exit with code 0",
+        _PROJECT_CONFIG.parent,
+        _PROJECT_CONFIG,
+    )

@@ -19,7 +19,7 @@ def sample(args: argparse.Namespace) -> None:
     landing = s.landing_url.format(date=args.as_of.isoformat(), id=s.id)
     if lake.is_s3(landing) or lake.is_s3(s.dimensions_url):
         sys.exit("d2b sample writes local folders only; unset D2B_LANDING_URL / D2B_DIMENSIONS_URL")
-    if (Path(landing) / "orders.csv").exists() and not args.force:
+    if all((Path(landing) / f"{name}.csv").exists() for name in SOURCES) and not args.force:
         print(f"sample data already in {landing}")
         return
     counts = generate.generate(Path(landing), Path(s.dimensions_url), args.orders, args.as_of, args.seed)
@@ -118,10 +118,12 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("sample", help=sample.__doc__)
-    p.add_argument("--as-of", type=dt.date.fromisoformat, default=generate.SAMPLE_AS_OF)
-    p.add_argument("--orders", type=int, default=5000)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--force", action="store_true", help="rewrite existing files")
+    p.add_argument(
+        "--as-of", type=dt.date.fromisoformat, default=generate.SAMPLE_AS_OF, help="the run date the files land for"
+    )
+    p.add_argument("--orders", type=int, default=5000, help="how many orders (default 5000)")
+    p.add_argument("--seed", type=int, default=42, help="same seed, same files")
+    p.add_argument("--force", action="store_true", help="rewrite files that are already there")
     p.set_defaults(func=sample)
 
     p = commands.add_parser("show", help=show.__doc__)

@@ -121,8 +121,12 @@ class Settings:
         self.work_dir = Path(cfg.work_dir)
         self.embedded = not cfg.warehouse_dsn
         self._dsn = cfg.warehouse_dsn
-        self.landing_url = cfg.landing_url or str(self.work_dir / "lake" / "landing" / "{date}")
-        self.export_url = cfg.export_url or str(self.work_dir / "lake" / "analytics_export" / "{id}" / "{date}")
+        self.landing_url = folder(
+            cfg.landing_url or str(self.work_dir / "lake" / "landing" / "{date}"), "D2B_LANDING_URL"
+        )
+        self.export_url = folder(
+            cfg.export_url or str(self.work_dir / "lake" / "analytics_export" / "{id}" / "{date}"), "D2B_EXPORT_URL"
+        )
         self.dimensions_url = cfg.dimensions_url or str(self.work_dir / "lake" / "dimensions")
         seed = cfg.seed_dimensions
         self.seed_dimensions = self.embedded if seed is None else luigi.BoolParameter().parse(seed)
@@ -162,6 +166,15 @@ def identifier(value: str, setting: str) -> str:
             f"{setting}={value!r} is not a plain identifier (lower-case letters, digits, underscores, at most 40)"
         )
     return value
+
+
+def folder(url: str, setting: str) -> str:
+    """A folder URL whose only placeholders are ``{date}`` and ``{id}``."""
+    try:
+        url.format(date="2000-01-01", id="x")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"{setting}={url!r}: only the placeholders {{date}} and {{id}} are known ({exc!r})") from None
+    return url
 
 
 def join_url(folder: str, name: str) -> str:

@@ -83,6 +83,6 @@ def invalidate(tasks: list[luigi.Task], dry_run: bool = False) -> list[str]:
 
 
 def command(task: luigi.Task) -> str:
-    """The ``luigi`` command that runs ``task`` alone."""
+    """The ``luigi`` command that runs ``task`` alone (drop ``--local-scheduler`` to go through luigid)."""
     args = " ".join(f"--{name.replace('_', '-')} {value}" for name, value in task.param_kwargs.items())
-    return f"luigi --module d2b_luigi {task.get_task_family()} {args}"
+    return f"luigi --module d2b_luigi {task.get_task_family()} {args} --local-scheduler"

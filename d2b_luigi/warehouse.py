@@ -41,7 +41,7 @@ class WarehouseUnreachable(RuntimeError):
 def mask_dsn(dsn: str) -> str:
     """The DSN with any password replaced by ``***``, safe to print."""
     dsn = re.sub(r"(://[^:/@?]*:)[^@]*@", r"\1***@", dsn)
-    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", dsn, flags=re.IGNORECASE)
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", dsn, flags=re.IGNORECASE)
 
 
 def _first_line(exc: BaseException) -> str:

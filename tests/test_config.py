@@ -55,3 +55,24 @@ def test_the_warehouse_dsn_is_private_and_not_significant():
     param = d2b.get_params()[[name for name, _ in d2b.get_params()].index("warehouse_dsn")][1]
     assert param.significant is False
     assert param.visibility == luigi.parameter.ParameterVisibility.PRIVATE
+
+
+def test_an_unknown_placeholder_in_a_folder_url_is_a_configuration_error(clean, monkeypatch):
+    monkeypatch.setenv("D2B_LANDING_URL", "s3://lake/{dt}")
+    with pytest.raises(ConfigError, match=r"D2B_LANDING_URL='s3://lake/\{dt\}': only the placeholders"):
+        resolve()
+
+
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        ("postgresql://etl:s3cret@db:5432/dwh", "postgresql://etl:***@db:5432/dwh"),
+        ("host=db user=etl password=s3cret dbname=dwh", "host=db user=etl password=*** dbname=dwh"),
+        ("host=db password='s3 cret' dbname=dwh", "host=db password=*** dbname=dwh"),
+        ("postgresql://etl@db/dwh", "postgresql://etl@db/dwh"),
+    ],
+)
+def test_dsns_are_printed_without_their_password(dsn, shown):
+    from d2b_luigi.warehouse import mask_dsn
+
+    assert mask_dsn(dsn) == shown

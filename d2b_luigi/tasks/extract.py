@@ -47,7 +47,7 @@ class LandingFile(luigi.ExternalTask, PipelineTask):
                 log.info("waiting for %s (%d of %d looks)", self.url, check, checks)
                 time.sleep(self.settings.landing_check_interval)
         self._gave_up = True
-        log.warning("landing file missing: %s (looked %d times)", self.url, checks)
+        log.warning("landing file missing: %s (looked %d time%s)", self.url, checks, "" if checks == 1 else "s")
         return False
 
     def _exists(self) -> bool:
