@@ -35,10 +35,9 @@ __all__ = [
 
 _PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "luigi.cfg"
 if not luigi.configuration.get_config().has_section("retcode") and _PROJECT_CONFIG.is_file():
-    # Run from another folder: the settings still apply, but luigi read its exit codes before this import.
+    # Run from another folder (cron starts in $HOME): the `luigi` command imports this module while it
+    # parses its arguments, before it reads [retcode], so loading the project's file here still counts.
     luigi.configuration.add_config_path(str(_PROJECT_CONFIG))
     logging.getLogger("d2b_luigi").warning(
-        "luigi.cfg was not loaded: run from %s or set LUIGI_CONFIG_PATH=%s, or failures exit with code 0",
-        _PROJECT_CONFIG.parent,
-        _PROJECT_CONFIG,
+        "no luigi.cfg in the current folder: using %s (set LUIGI_CONFIG_PATH to choose another)", _PROJECT_CONFIG
     )

@@ -14,6 +14,7 @@ import luigi
 from luigi.cmdline_parser import CmdlineParser
 from luigi.parameter import ParameterVisibility
 
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -72,7 +73,7 @@ class d2b(luigi.Config):  # noqa: N801 - luigi names the config section after th
         env="D2B_LANDING_URL", default="", description="folder of the incoming CSVs (s3://bucket/prefix or a path)"
     )
     export_url = EnvParameter(env="D2B_EXPORT_URL", default="", description="folder the exports go to")
-    work_dir = EnvParameter(env="D2B_WORK_DIR", default="var", description="local working directory")
+    work_dir = EnvParameter(env="D2B_WORK_DIR", default=str(PROJECT_DIR / "var"), description="local working directory")
     seed_dimensions = EnvOptionalParameter(
         env="D2B_SEED_DIMENSIONS",
         default=None,
