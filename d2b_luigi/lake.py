@@ -22,7 +22,7 @@ import luigi.format
 from d2b_luigi.config import Settings
 from d2b_luigi.faults import pause_point
 
-COPY_CHUNK = 1 << 20
+FILE_CHUNK = 1 << 20
 
 if TYPE_CHECKING:
     from luigi.contrib.s3 import S3Client
@@ -81,7 +81,7 @@ def fetch(settings: Settings, url: str, local_path: str, on_progress: Callable[[
         pause_point("Download")  # the file is complete under its temporary name
         return
     with open(url, "rb") as source, open(local_path, "wb") as sink:
-        while chunk := source.read(COPY_CHUNK):
+        while chunk := source.read(FILE_CHUNK):
             sink.write(chunk)
             done.add(len(chunk))
             pause_point("Download")  # part of the file written

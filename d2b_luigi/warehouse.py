@@ -221,12 +221,6 @@ class CountingReader:
                 self.on_progress(self.bytes)
         return chunk
 
-    def readline(self, size: int = -1) -> bytes:
-        line = self.raw.readline(size)
-        self.bytes += len(line)
-        self.newlines += line.count(b"\n")
-        return line
-
     @property
     def lines(self) -> int:
         """Lines in what was read, counting a last line without a trailing newline."""
