@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 from d2b_luigi import generate, lake, warehouse
+from d2b_luigi.catalog import SOURCES, TABLES
 from d2b_luigi.config import settings
-from d2b_luigi.tasks.extract import SOURCES
-from d2b_luigi.tasks.transform import TABLES
 
 
 def sample(args: argparse.Namespace) -> None:

@@ -8,9 +8,9 @@ import json
 import math
 from pathlib import Path
 
+from d2b_luigi.catalog import TABLES
 from d2b_luigi.config import Settings
 from d2b_luigi.status import DateStatus, Step, date_status, duration, fetch
-from d2b_luigi.tasks.transform import TABLES
 
 STYLE = """
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 24px 32px;

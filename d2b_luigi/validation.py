@@ -7,6 +7,8 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+from d2b_luigi import catalog
+
 _INT = re.compile(r"^[+-]?\d{1,10}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INT4_MAX = 2**31 - 1
@@ -38,23 +40,10 @@ def stars(value: str) -> str | None:
 
 Check = Callable[[str], "str | None"]
 
+CHECKS: dict[str, Check] = {"int": integer, "date": date, "date?": optional_date, "stars": stars}
+
 SCHEMAS: dict[str, list[tuple[str, Check]]] = {
-    "orders": [
-        ("order_id", integer),
-        ("customer_id", integer),
-        ("order_date", date),
-        ("product_id", integer),
-        ("unit_price", integer),
-        ("quantity", integer),
-        ("total_price", integer),
-    ],
-    "reviews": [("review", stars), ("product_id", integer)],
-    "shipment_deliveries": [
-        ("shipment_id", integer),
-        ("order_id", integer),
-        ("shipment_date", optional_date),
-        ("delivery_date", optional_date),
-    ],
+    name: [(column, CHECKS[kind]) for column, kind in columns] for name, columns in catalog.SOURCE_COLUMNS.items()
 }
 
 

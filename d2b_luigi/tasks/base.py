@@ -29,8 +29,20 @@ class PipelineTask(luigi.Task):
         return {}
 
 
+class FailAfterCommit(Exception):
+    """Raised by ``write()`` to commit what it recorded (rejects, check results) without the marker, then fail."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class DatabaseStep(PipelineTask):
-    """A step that writes to the warehouse: its rows and its marker commit in one transaction.
+    """A step that writes to the warehouse, always through one lifecycle (design.md, item 8):
+
+    ``prepare()``; then in one transaction: take the step's lock, check its marker, ``write()``, touch the
+    marker, commit; then ``after_commit()``. Any failure calls ``after_failure(exc)`` and is raised again.
+    Subclasses implement ``write()`` and the hooks they need; none overrides ``run()``.
 
     The marker's ``update_id`` is built from the parameter values only (``Family:value:value``), never
     from luigi's task_id hash, so adding a parameter later does not re-run history.
@@ -46,16 +58,38 @@ class DatabaseStep(PipelineTask):
         return warehouse.MarkerTarget(self.settings, self.update_id, self.target_table)
 
     def run(self) -> None:
-        with warehouse.transaction(self.settings) as cursor:
-            if not warehouse.claim(cursor, self.settings, self.update_id):
-                return  # another run did this step while we waited for its lock
-            self.write(cursor)
-            pause_point(self.get_task_family())  # rows written, not committed
-            warehouse.touch(cursor, self.settings, self.update_id, self.target_table)
+        try:
+            self.prepare()
+            with warehouse.transaction(self.settings) as cursor:
+                if not warehouse.claim(cursor, self.settings, self.update_id):
+                    return  # another run did this step while we waited for its lock
+                failure = None
+                try:
+                    self.write(cursor)
+                except FailAfterCommit as exc:
+                    failure = exc.error
+                pause_point(self.get_task_family())  # rows written, not committed
+                if failure is None:
+                    warehouse.touch(cursor, self.settings, self.update_id, self.target_table)
+            if failure is not None:
+                raise failure
+        except Exception as exc:
+            self.after_failure(exc)
+            raise
+        self.after_commit()
+
+    def prepare(self) -> None:
+        """Work before the step's transaction (in short transactions of its own, if any)."""
 
     def write(self, cursor) -> None:
         """Write this step's rows with ``cursor``, inside the step's transaction."""
         raise NotImplementedError
+
+    def after_commit(self) -> None:
+        """Work that must follow the commit, e.g. dropping what the committed step emptied."""
+
+    def after_failure(self, exc: Exception) -> None:
+        """Work after a failed step (its transaction rolled back, or committed without the marker)."""
 
 
 class Progress:

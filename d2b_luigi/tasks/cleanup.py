@@ -6,15 +6,14 @@ import logging
 import shutil
 
 import luigi
-import psycopg2
+import psycopg2.errors
 from psycopg2 import sql
 
 from d2b_luigi import warehouse
+from d2b_luigi.catalog import SOURCES, TABLES
 from d2b_luigi.tasks.base import DatabaseStep
 from d2b_luigi.tasks.export import Export
-from d2b_luigi.tasks.extract import SOURCES
 from d2b_luigi.tasks.load import LoadStaging, partition
-from d2b_luigi.tasks.transform import TABLES
 
 log = logging.getLogger("d2b_luigi")
 
@@ -35,10 +34,8 @@ class CleanUp(DatabaseStep):
     def requires(self):
         return [Export(date=self.date, table=table) for table in TABLES]
 
-    def run(self) -> None:
+    def prepare(self) -> None:
         shutil.rmtree(self.settings.download_dir(self.date), ignore_errors=True)  # temp files of killed runs too
-        super().run()
-        self._drop_partitions()
 
     def write(self, cursor) -> None:
         for name in SOURCES:
@@ -47,7 +44,7 @@ class CleanUp(DatabaseStep):
             cursor, self.settings, [LoadStaging(date=self.date, name=name).update_id for name in SOURCES]
         )
 
-    def _drop_partitions(self) -> None:
+    def after_commit(self) -> None:
         """Drop the date's emptied partitions if that can be done at once.
 
         Dropping a partition must lock the parent table against every other date's load; rather than wait
@@ -58,5 +55,5 @@ class CleanUp(DatabaseStep):
                 with warehouse.transaction(self.settings) as cursor:
                     cursor.execute("SET LOCAL lock_timeout = '200ms'")
                     cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(partition(self.settings, name, self.date)))
-            except psycopg2.Error as exc:
+            except psycopg2.errors.LockNotAvailable as exc:
                 log.info("left the empty partition of %s for %s (%s)", name, self.date, type(exc).__name__)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import luigi
 
 from d2b_luigi import lake, warehouse
+from d2b_luigi.catalog import TABLES
 from d2b_luigi.faults import pause_point
 from d2b_luigi.tasks.base import PipelineTask, Progress
 from d2b_luigi.tasks.quality import QualityCheck
-from d2b_luigi.tasks.transform import TABLES
 
 
 class Export(PipelineTask):

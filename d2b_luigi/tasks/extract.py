@@ -10,11 +10,10 @@ import luigi
 from botocore.exceptions import BotoCoreError, ClientError
 
 from d2b_luigi import lake
+from d2b_luigi.catalog import SOURCES
 from d2b_luigi.tasks.base import PipelineTask, Progress
 
 log = logging.getLogger("d2b_luigi")
-
-SOURCES = ("orders", "reviews", "shipment_deliveries")
 
 
 class LakeUnreachable(RuntimeError):

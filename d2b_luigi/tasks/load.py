@@ -19,13 +19,13 @@ import psycopg2.extras
 from psycopg2 import sql
 
 from d2b_luigi import validation, warehouse
-from d2b_luigi.tasks.base import DatabaseStep, PipelineTask, Progress
+from d2b_luigi.catalog import COLUMNS, SOURCES
+from d2b_luigi.tasks.base import DatabaseStep, FailAfterCommit, PipelineTask, Progress
 from d2b_luigi.tasks.dimensions import Dimensions
-from d2b_luigi.tasks.extract import SOURCES, Download
+from d2b_luigi.tasks.extract import Download
 
 log = logging.getLogger("d2b_luigi")
 
-COLUMNS = {name: [column for column, _ in schema] for name, schema in validation.SCHEMAS.items()}
 SHOWN_REJECTS = 5
 
 
@@ -35,10 +35,6 @@ class BadFile(ValueError):
 
 class TooManyRejects(ValueError):
     """More rows were rejected than ``max_reject_ratio`` allows; the rejects are kept, the load is not."""
-
-    def __init__(self, message: str, rejects: list[tuple[int, str, str]]) -> None:
-        super().__init__(message)
-        self.rejects = rejects
 
 
 class _NeedsValidation(Exception):
@@ -86,21 +82,10 @@ class LoadStaging(DatabaseStep):
             needs["orders"] = LoadStaging(date=self.date, name="orders")  # shipments must match an order
         return needs
 
-    def run(self) -> None:
-        self._create_partition()
-        try:
-            super().run()
-        except TooManyRejects as exc:
-            with warehouse.transaction(self.settings) as cursor:
-                cursor.execute(sql.SQL("TRUNCATE {}").format(partition(self.settings, self.name, self.date)))
-                self._replace_rejects(cursor, exc.rejects)
-            self.input()["file"].remove()  # the next run downloads the file again, fixed or not
-            raise
-        except BadFile:
-            self.input()["file"].remove()
-            raise
+    def after_failure(self, exc: Exception) -> None:
+        self.input()["file"].remove()  # the next run downloads the file again, fixed or not
 
-    def _create_partition(self) -> None:
+    def prepare(self) -> None:
         """Create the date's partition, in a short transaction of its own, unless it exists."""
         leaf = partition(self.settings, self.name, self.date)
         with warehouse.transaction(self.settings) as cursor:
@@ -133,8 +118,8 @@ class LoadStaging(DatabaseStep):
                 cursor.execute("ROLLBACK TO SAVEPOINT fast_load")
                 raw.seek(body_start)
                 lines, loaded, rejects = self._validating_load(cursor, raw)
-        self._check_reject_ratio(rejects, lines)
         self._replace_rejects(cursor, rejects)
+        self._check_reject_ratio(cursor, rejects, lines)
         cursor.execute(
             warehouse.statement(self.settings, "load/record_load"),
             {
@@ -204,17 +189,20 @@ class LoadStaging(DatabaseStep):
         folder.mkdir(parents=True, exist_ok=True)
         return str(folder)
 
-    def _check_reject_ratio(self, rejects: list[tuple[int, str, str]], lines: int) -> None:
+    def _check_reject_ratio(self, cursor, rejects: list[tuple[int, str, str]], lines: int) -> None:
+        """Too many rejects: empty the partition, keep the rejects (committed, under the step's lock), fail."""
         if not rejects or len(rejects) <= self.settings.max_reject_ratio * lines:
             return
+        cursor.execute(sql.SQL("TRUNCATE {}").format(partition(self.settings, self.name, self.date)))
         shown = "; ".join(f"line {n}: {reason}" for n, _, reason in rejects[:SHOWN_REJECTS])
         more = f" and {len(rejects) - SHOWN_REJECTS} more" if len(rejects) > SHOWN_REJECTS else ""
-        raise TooManyRejects(
-            f"{self.url}: {len(rejects)} of {lines} rows rejected, more than max_reject_ratio="
-            f"{self.settings.max_reject_ratio} allows; nothing of this file was loaded. {shown}{more}. "
-            f"All rejects: {self.settings.staging_schema}.rejected_rows "
-            f"WHERE ingestion_date = '{self.date}' AND source = '{self.name}'",
-            rejects,
+        raise FailAfterCommit(
+            TooManyRejects(
+                f"{self.url}: {len(rejects)} of {lines} rows rejected, more than max_reject_ratio="
+                f"{self.settings.max_reject_ratio} allows; nothing of this file was loaded. {shown}{more}. "
+                f"All rejects: {self.settings.staging_schema}.rejected_rows "
+                f"WHERE ingestion_date = '{self.date}' AND source = '{self.name}'"
+            )
         )
 
     def _replace_rejects(self, cursor, rejects: list[tuple[int, str, str]]) -> None:

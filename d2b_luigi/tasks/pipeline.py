@@ -7,9 +7,9 @@ import datetime as dt
 import luigi
 import luigi.task
 
+from d2b_luigi.catalog import TABLES
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.export import Export
-from d2b_luigi.tasks.transform import TABLES
 
 
 class RunAll(luigi.task.MixinNaiveBulkComplete, luigi.WrapperTask):

@@ -8,10 +8,10 @@ import logging
 import luigi
 
 from d2b_luigi import sqlfiles, warehouse
-from d2b_luigi.faults import pause_point
-from d2b_luigi.tasks.base import DatabaseStep
+from d2b_luigi.catalog import SOURCES, TABLES
+from d2b_luigi.tasks.base import DatabaseStep, FailAfterCommit
 from d2b_luigi.tasks.load import LoadStaging
-from d2b_luigi.tasks.transform import TABLES, Transform
+from d2b_luigi.tasks.transform import Transform
 
 log = logging.getLogger("d2b_luigi")
 SAMPLE_ROWS = 5
@@ -42,29 +42,25 @@ class QualityCheck(DatabaseStep):
     def requires(self):
         return [
             *(Transform(date=self.date, table=table) for table in TABLES),
-            *(LoadStaging(date=self.date, name=name) for name in ("orders", "reviews", "shipment_deliveries")),
+            *(LoadStaging(date=self.date, name=name) for name in SOURCES),
         ]
 
-    def run(self) -> None:
-        with warehouse.transaction(self.settings) as cursor:
-            if not warehouse.claim(cursor, self.settings, self.update_id):
-                return
-            results = self.evaluate(cursor)
-            failed = [r for r in results if r["severity"] == "error" and not r["passed"]]
-            pause_point("QualityCheck")  # results written, not committed
-            if not failed:
-                warehouse.touch(cursor, self.settings, self.update_id, self.target_table)
-        # The results are committed either way, so the operator can read them.
+    def write(self, cursor) -> None:
+        results = self.evaluate(cursor)
         for r in results:
             if not r["passed"]:
                 log.warning(
                     "quality check %s (%s) failed for %s: %s", r["check_name"], r["severity"], self.date, r["sample"]
                 )
+        failed = [r for r in results if r["severity"] == "error" and not r["passed"]]
         if failed:
             names = "; ".join(f"{r['check_name']}: {r['failing_rows']} rows, e.g. {r['sample'][:2]}" for r in failed)
-            raise QualityCheckFailed(
-                f"{len(failed)} data-quality check(s) failed for {self.date} ({names}); "
-                f"all results are in {self.settings.analytics_schema}.quality_results"
+            # The results are committed either way, so the operator can read them; the marker only on success.
+            raise FailAfterCommit(
+                QualityCheckFailed(
+                    f"{len(failed)} data-quality check(s) failed for {self.date} ({names}); "
+                    f"all results are in {self.settings.analytics_schema}.quality_results"
+                )
             )
 
     def evaluate(self, cursor) -> list[dict]:

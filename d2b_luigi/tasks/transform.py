@@ -6,17 +6,10 @@ import luigi
 from psycopg2 import sql
 
 from d2b_luigi import warehouse
+from d2b_luigi.catalog import SOURCES, TABLES
 from d2b_luigi.tasks.base import DatabaseStep, PipelineTask
 from d2b_luigi.tasks.dimensions import Dimensions
-from d2b_luigi.tasks.extract import SOURCES
 from d2b_luigi.tasks.load import LoadStaging, partition
-
-# Each analytics table and the staging tables its SQL reads.
-TABLES = {
-    "agg_public_holiday": ("orders",),
-    "agg_shipments": ("orders", "shipment_deliveries"),
-    "best_performing_product": ("orders", "reviews", "shipment_deliveries"),
-}
 
 
 class CreateAnalyticsTable(PipelineTask):
