@@ -59,5 +59,6 @@ scheduler-stop: install
 stop: install
 	$(BIN)/d2b stop
 
-clean: stop scheduler-stop
+# luigid first: its history may live in the embedded PostgreSQL
+clean: scheduler-stop stop
 	rm -rf var
