@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -13,7 +14,7 @@ import psycopg2.extensions
 import sqlalchemy
 
 from d2b_luigi.tasks.pipeline import steps
-from tests.commands import free_port, make, run_luigi
+from tests.commands import BIN, free_port, make, run_luigi
 from tests.conftest import TINY_DATE
 
 PROGRESS = re.compile(r"^(downloaded|loaded|exported) [\d,]+ of [\d,]+ bytes")
@@ -98,3 +99,19 @@ def test_luigid_history_is_recorded_in_the_warehouse_under_sqlalchemy_2(pipeline
     )
     assert params == {"date": str(TINY_DATE)}
     assert pipeline.query("SELECT to_regclass('public.tasks')") == [(None,)], "nothing in the public schema"
+
+
+def test_without_a_reachable_history_database_luigid_does_not_start(tmp_path, monkeypatch):
+    monkeypatch.delenv("D2B_SCHEDULER_HISTORY_DB", raising=False)
+    monkeypatch.setenv("D2B_WAREHOUSE_DSN", f"postgresql://etl:{PASSWORD}@127.0.0.1:{free_port()}/dwh")
+    folder = tmp_path / "scheduler"
+    result = subprocess.run(
+        [str(BIN / "d2b"), "scheduler", "start", "--port", str(free_port()), "--dir", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("d2b scheduler: no database for the task history: cannot connect to the warehouse")
+    assert PASSWORD not in result.stderr
+    assert not (folder / "luigid.pid").exists()
