@@ -61,7 +61,7 @@ def record(task: PipelineTask, status: str, error: str | None = None) -> None:
     }
     settings = task.settings
     try:
-        warehouse.ensure_bookkeeping(settings)
+        warehouse.ensure_schema(settings)
         with warehouse.shared_connection(settings.dsn).cursor() as cursor:
             if status == "done":
                 row.update(task.row_counts(cursor))
