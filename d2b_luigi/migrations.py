@@ -100,10 +100,17 @@ def pending(applied: dict[int, str], folder: Path = MIGRATIONS_DIR) -> list[Migr
     release = migrations[-1].version
     current = max(applied, default=0)
     if current > release:
-        ours = {m.version: m.name for m in migrations}
+        names = {m.version: m.name for m in migrations}
         raise SchemaTooNew(
             f"the warehouse's schema is at {describe(current, applied)}, newer than this release's "
-            f"{describe(release, ours)}: install the release that migrated it (or a newer one)"
+            f"{describe(release, names)}: install the release that migrated it (or a newer one)"
+        )
+    ours = {m.version for m in migrations}
+    unknown = sorted(v for v in applied if v not in ours)
+    if unknown:
+        raise MigrationError(
+            f"the warehouse recorded migration {applied[unknown[0]]}, which this release does not have: "
+            f"it was applied by another build; install that build or one that includes it"
         )
     for migration in migrations:
         recorded = applied.get(migration.version)
@@ -145,7 +152,7 @@ def upgrade(
             connection.rollback()
             return todo
         cursor.execute(lock)
-        cursor.execute(sqlfiles.statement("ddl/schema_migrations", staging=staging, analytics=analytics))
+        cursor.execute(sqlfiles.statement("schema/migrations_table", staging=staging, analytics=analytics))
         connection.commit()
     done: list[Migration] = []
     while True:
@@ -170,8 +177,11 @@ def _apply_next(connection, staging: str, analytics: str, lock: sql.Composed, fo
             return None
         migration = todo[0]
         statement = _statement(migration, staging, analytics)
+        adopting = not applied and _has_tables(cursor, [staging, analytics])
         try:
             cursor.execute(statement)
+            if adopting:
+                _check_adopted(cursor, migration, staging, analytics)
             cursor.execute(
                 sql.SQL("INSERT INTO {} (version, name, checksum, applied_by) VALUES (%s, %s, %s, %s)").format(
                     _table(analytics)
@@ -186,3 +196,42 @@ def _apply_next(connection, staging: str, analytics: str, lock: sql.Composed, fo
                 f"{describe(max(applied, default=0), applied)}: {reason}"
             ) from exc
     return migration
+
+
+def _has_tables(cursor, schemas: list[str]) -> bool:
+    cursor.execute(
+        "SELECT EXISTS (SELECT FROM pg_tables WHERE schemaname = ANY(%s) AND tablename <> 'schema_migrations')",
+        (schemas,),
+    )
+    return cursor.fetchone()[0]
+
+
+def _signature(cursor, schema: str, placeholder: str) -> set[str]:
+    """What a schema's tables look like (columns, types, keys, indexes), with its name written ``placeholder``."""
+    cursor.execute(sqlfiles.statement("schema/signature"), {"schema": schema})
+    names = (sql.Identifier(schema).as_string(cursor) + ".", schema + ".")
+    return {
+        row[0].replace(names[0], placeholder + ".").replace(names[1], placeholder + ".") for row in cursor.fetchall()
+    }
+
+
+def _check_adopted(cursor, migration: Migration, staging: str, analytics: str) -> None:
+    """A warehouse built before schema versions takes the first migration as its own only if its tables
+    are those the migration creates: compare them with a scratch copy built from the file, then drop it."""
+    cursor.execute("SAVEPOINT adopt_check")
+    cursor.execute("SELECT pg_backend_pid()")
+    pid = cursor.fetchone()[0]
+    scratch = {name: f"d2b_adopt_check_{pid}_{name}" for name in ("staging", "analytics")}
+    cursor.execute(_statement(migration, scratch["staging"], scratch["analytics"]))
+    missing = []
+    for name, schema in (("staging", staging), ("analytics", analytics)):
+        expected = _signature(cursor, scratch[name], "{" + name + "}")
+        missing += expected - _signature(cursor, schema, "{" + name + "}")
+    missing.sort(key=lambda line: (not line.startswith("table "), line))  # whole tables first
+    cursor.execute("ROLLBACK TO SAVEPOINT adopt_check")
+    if missing:
+        shown = "; ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise MigrationError(
+            f"{staging} and {analytics} hold tables that differ from {migration}, the first release's schema, so "
+            f"they cannot take it as version {migration.version}; nothing was applied. Missing or different: {shown}"
+        )

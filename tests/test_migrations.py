@@ -140,7 +140,10 @@ def test_a_migration_naming_the_dimension_schema_is_refused_before_anything_runs
 def test_a_warehouse_whose_migration_differs_from_the_release_is_refused():
     with pytest.raises(migrations.MigrationError, match="recorded migration 0001 as 0001_other"):
         migrations.pending({1: "0001_other"})
-    assert migrations.pending({m.version: m.name for m in RELEASE}) == []
+    release = {m.version: m.name for m in RELEASE}
+    assert migrations.pending(release) == []
+    with pytest.raises(migrations.MigrationError, match="recorded migration 0000_elsewhere, which this release does"):
+        migrations.pending(release | {0: "0000_elsewhere"})
 
 
 def test_a_migration_numbered_below_the_applied_version_is_refused(folder):

@@ -6,12 +6,14 @@ as it was (its own package, SQL and luigi.cfg), so the warehouse under test is e
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import subprocess
 import tarfile
 from pathlib import Path
 
 import luigi
+import psycopg2
 import pytest
 
 from d2b_luigi import RunAll, cli
@@ -76,6 +78,16 @@ def create_tables_with_first_release(release: Path, pipeline) -> None:
     result = subprocess.run([str(BIN / "python"), "-c", script], cwd=release, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not pipeline.query("SELECT to_regclass('{a}.schema_migrations')")[0][0], "built by the first release"
+
+
+@contextlib.contextmanager
+def pipeline_cursor(pipeline):
+    connection = psycopg2.connect(pipeline.dsn)
+    try:
+        with connection, connection.cursor() as cursor:
+            yield cursor
+    finally:
+        connection.close()
 
 
 def kept(pipeline, date: dt.date) -> dict:
@@ -183,3 +195,34 @@ def test_a_new_warehouse_and_an_upgraded_one_have_the_same_schema(first_release,
     assert len(fresh_schema["columns"]) > 50 and fresh_schema["indexes"] and fresh_schema["partitioning"]
     for part in fresh_schema:
         assert upgraded_schema[part] == fresh_schema[part], part
+
+
+# "Core pipeline: …": an early development state whose staging tables were not yet partitioned.
+BEFORE_FIRST_RELEASE = "8f02df9"
+
+
+def test_a_warehouse_from_before_the_first_release_is_refused_and_left_as_it_was(pipeline, capsys):
+    from d2b_luigi import sqlfiles
+
+    for name in ("bookkeeping", "staging_orders", "staging_reviews", "staging_shipment_deliveries"):
+        shown = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{BEFORE_FIRST_RELEASE}:sql/ddl/{name}.sql"],
+            capture_output=True,
+            text=True,
+        )
+        assert shown.returncode == 0, f"this test needs the repository's history (git show): {shown.stderr}"
+        statement = sqlfiles.compose(
+            shown.stdout, staging=pipeline.id + "_staging", analytics=pipeline.id + "_analytics"
+        )
+        with pipeline_cursor(pipeline) as cursor:
+            cursor.execute(statement)
+
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["migrate"])
+
+    message = str(refused.value.code)
+    assert "differ from sql/migrations/0001_initial.sql" in message
+    assert "table orders partitioned by LIST (ingestion_date)" in message
+    assert not pipeline.query("SELECT * FROM {a}.schema_migrations"), "no version recorded"
+    assert not pipeline.query("SELECT to_regclass('{a}.run_log')")[0][0], "nothing of 0001 was applied"
+    assert not pipeline.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'd2b_adopt_check_%%'")
