@@ -190,3 +190,17 @@ def test_the_schema_target_is_cached_once_current(pipeline):
     assert warehouse.SchemaTarget(s).exists()
     pipeline.query("DROP TABLE {a}.schema_migrations")
     assert warehouse.SchemaTarget(s).exists(), "checked once per process, then cached"
+
+
+def test_status_shows_the_schema_version_and_what_an_upgrade_would_bring(pipeline, capsys):
+    last = RELEASE[-1]
+    with pytest.raises(SystemExit):
+        d2b(["status", "--date", str(TINY_DATE)])
+    assert f"schema version 0 (no schema yet); this release brings version {last.version} ({last.name})" in (
+        capsys.readouterr().out
+    )
+
+    upgrade(pipeline)
+    with pytest.raises(SystemExit):
+        d2b(["status", "--date", str(TINY_DATE)])
+    assert f"\nschema version {last.version} ({last.name}), this release's\n" in capsys.readouterr().out
