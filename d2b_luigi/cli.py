@@ -86,6 +86,8 @@ def migrate(args: argparse.Namespace) -> None:
     try:
         with connection.cursor() as cursor:
             before = migrations.applied_versions(cursor, s.analytics_schema)
+            for line in migrations.changed_since_applied(cursor, s.analytics_schema):
+                print(f"warning: {line}")
         connection.rollback()
         print(
             f"{s.analytics_schema}: schema at {migrations.describe(max(before, default=0), before)}; this release: "

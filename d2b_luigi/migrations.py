@@ -89,6 +89,20 @@ def applied_versions(cursor, analytics: str) -> dict[int, str]:
     return dict(cursor.fetchall())
 
 
+def changed_since_applied(cursor, analytics: str, folder: Path = MIGRATIONS_DIR) -> list[str]:
+    """One line per applied migration whose file differs from what was applied (it should never be edited)."""
+    if not applied_versions(cursor, analytics):
+        return []
+    cursor.execute(sql.SQL("SELECT version, checksum, applied_at, applied_by FROM {}").format(_table(analytics)))
+    recorded = {version: rest for version, *rest in cursor.fetchall()}
+    return [
+        f"{m} changed after it was applied on {recorded[m.version][2]} at {recorded[m.version][1]:%Y-%m-%d %H:%M}: "
+        f"this warehouse keeps what was applied then; write a change as a new migration"
+        for m in available(folder)
+        if m.version in recorded and recorded[m.version][0] != m.checksum
+    ]
+
+
 def describe(version: int, names: dict[int, str]) -> str:
     """``version 3 (0003_publish)``, or ``version 0 (no schema yet)``."""
     return f"version {version} ({names[version]})" if version in names else f"version {version} (no schema yet)"

@@ -204,3 +204,14 @@ def test_status_shows_the_schema_version_and_what_an_upgrade_would_bring(pipelin
     with pytest.raises(SystemExit):
         d2b(["status", "--date", str(TINY_DATE)])
     assert f"\nschema version {last.version} ({last.name}), this release's\n" in capsys.readouterr().out
+
+
+def test_migrate_warns_when_an_applied_migration_was_edited(pipeline, capsys):
+    upgrade(pipeline)
+    pipeline.query("UPDATE {a}.schema_migrations SET checksum = 'edited' WHERE version = %s", (RELEASE[0].version,))
+
+    d2b(["migrate"])
+
+    out = capsys.readouterr().out
+    assert f"warning: {RELEASE[0]} changed after it was applied on " in out
+    assert "nothing to apply" in out
