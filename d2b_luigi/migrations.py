@@ -54,9 +54,14 @@ class Migration:
             return str(self.path)
 
 
-@functools.cache
-def available(folder: Path = MIGRATIONS_DIR) -> tuple[Migration, ...]:
+def available(folder: Path | None = None) -> tuple[Migration, ...]:
     """This release's migrations, in order; a misnamed or doubly numbered file is an error that names it."""
+    return scan(folder or MIGRATIONS_DIR)
+
+
+@functools.cache
+def scan(folder: Path) -> tuple[Migration, ...]:
+    """The migrations in ``folder``, read once per process (``scan.cache_clear()`` to read it again)."""
     found: dict[int, Migration] = {}
     for path in sorted(folder.iterdir()):
         if path.suffix != ".sql":
@@ -71,7 +76,7 @@ def available(folder: Path = MIGRATIONS_DIR) -> tuple[Migration, ...]:
     return tuple(found[v] for v in sorted(found))
 
 
-def release_version(folder: Path = MIGRATIONS_DIR) -> int:
+def release_version(folder: Path | None = None) -> int:
     """The schema version this release brings a warehouse to: the number of its last migration."""
     return available(folder)[-1].version
 
@@ -89,7 +94,7 @@ def applied_versions(cursor, analytics: str) -> dict[int, str]:
     return dict(cursor.fetchall())
 
 
-def changed_since_applied(cursor, analytics: str, folder: Path = MIGRATIONS_DIR) -> list[str]:
+def changed_since_applied(cursor, analytics: str, folder: Path | None = None) -> list[str]:
     """One line per applied migration whose file differs from what was applied (it should never be edited)."""
     if not applied_versions(cursor, analytics):
         return []
@@ -108,7 +113,7 @@ def describe(version: int, names: dict[int, str]) -> str:
     return f"version {version} ({names[version]})" if version in names else f"version {version} (no schema yet)"
 
 
-def pending(applied: dict[int, str], folder: Path = MIGRATIONS_DIR) -> list[Migration]:
+def pending(applied: dict[int, str], folder: Path | None = None) -> list[Migration]:
     """The migrations still to apply, in order; raises when the warehouse is ahead of or apart from this release."""
     migrations = available(folder)
     release = migrations[-1].version
@@ -152,7 +157,7 @@ def _statement(migration: Migration, staging: str, analytics: str) -> sql.Compos
 
 
 def upgrade(
-    connection, staging: str, analytics: str, *, dry_run: bool = False, folder: Path = MIGRATIONS_DIR
+    connection, staging: str, analytics: str, *, dry_run: bool = False, folder: Path | None = None
 ) -> list[Migration]:
     """Bring ``staging`` and ``analytics`` to this release's schema; the migrations applied (or, dry, pending).
 

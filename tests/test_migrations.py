@@ -42,12 +42,12 @@ def folder(tmp_path):
     copy = tmp_path / "migrations"
     shutil.copytree(migrations.MIGRATIONS_DIR, copy)
     yield copy
-    migrations.available.cache_clear()
+    migrations.scan.cache_clear()
 
 
 def add(folder, name: str, text: str) -> None:
     (folder / name).write_text(text)
-    migrations.available.cache_clear()
+    migrations.scan.cache_clear()
 
 
 def test_the_first_migration_is_the_release_schema_and_numbers_are_unique():
@@ -215,3 +215,22 @@ def test_migrate_warns_when_an_applied_migration_was_edited(pipeline, capsys):
     out = capsys.readouterr().out
     assert f"warning: {RELEASE[0]} changed after it was applied on " in out
     assert "nothing to apply" in out
+
+
+def test_runall_with_a_broken_migration_fails_logs_it_and_runs_once_it_is_fixed(pipeline, folder, monkeypatch):
+    monkeypatch.setattr(migrations, "MIGRATIONS_DIR", folder)
+    add(folder, "0900_broken.sql", "ALTER TABLE {analytics}.no_such_table ADD COLUMN x int;\n")
+    pipeline.put_tiny()
+
+    failed = pipeline.build(RunAll(date=TINY_DATE))
+
+    assert failed.status != luigi.LuigiStatusCode.SUCCESS
+    assert "0900_broken.sql failed, nothing of it was applied" in failed.errors
+    assert [v for v, _ in recorded(pipeline)] == [m.version for m in RELEASE], "the version before it stays"
+    assert not pipeline.query("SELECT * FROM {a}.task_markers"), "no step of the date ran"
+    logged = pipeline.query("SELECT status, error FROM {a}.run_log WHERE step_id = 'MigrateSchema'")
+    assert logged and logged[0][0] == "failed" and "0900_broken.sql" in logged[0][1], logged
+
+    add(folder, "0900_broken.sql", "ALTER TABLE {analytics}.run_log ADD COLUMN note text;\n")
+    assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+    assert recorded(pipeline)[-1] == (900, "0900_broken")
