@@ -70,8 +70,7 @@ def ensure_schema(settings: Settings) -> list[migrations.Migration]:
     In short transactions of its own (one per migration): its advisory lock must not be held for a whole
     step, or steps in parallel worker processes would run one at a time.
     """
-    key = (os.getpid(), settings.dsn, settings.id)
-    if key in _current:
+    if schema_is_current(settings):  # cached; else two reads on the shared connection, no lock
         return []
     connection = connect(settings.dsn)
     try:
@@ -80,7 +79,7 @@ def ensure_schema(settings: Settings) -> list[migrations.Migration]:
         connection.close()
     for migration in applied:
         log.info("%s: applied %s", settings.analytics_schema, migration)
-    _current.add(key)
+    _current.add((os.getpid(), settings.dsn, settings.id))
     return applied
 
 
