@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import os
 import tempfile
 import threading
@@ -85,6 +86,24 @@ def fetch(settings: Settings, url: str, local_path: str, on_progress: Callable[[
             sink.write(chunk)
             done.add(len(chunk))
             pause_point("Download")  # part of the file written
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def open_csv(path: str) -> tuple[IO[bytes], int]:
+    """A downloaded landing file to read and its size in bytes; gzip content is decompressed as it is read.
+
+    The size of gzip content is the uncompressed size its trailer records (modulo 4 GiB, as gzip keeps it).
+    """
+    with open(path, "rb") as probe:
+        gzipped = probe.read(2) == GZIP_MAGIC
+        if gzipped:
+            probe.seek(-4, os.SEEK_END)
+            size = int.from_bytes(probe.read(4), "little")
+    if gzipped:
+        return gzip.open(path, "rb"), size
+    return open(path, "rb"), os.path.getsize(path)
 
 
 class _Counter:

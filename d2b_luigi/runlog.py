@@ -1,8 +1,9 @@
-"""The run log: every task run appends a row to ``{id}_analytics.run_log`` (duration, outcome, row counts).
+"""The run log: every task run has a row in ``{id}_analytics.run_log`` (duration, outcome, row counts).
 
-Luigi's events drive it, so it works the same in-process and in ``--workers N`` child processes. Each row
-is one INSERT on the process's shared autocommit connection, outside the steps' transactions. A run log
-that cannot be written is logged and never fails the pipeline (luigi swallows handler errors anyway).
+Luigi's events drive it, so it works the same in-process and in ``--workers N`` child processes. A step's
+row is inserted as ``running`` when it starts (with the process's warehouse session, so a killed run reads
+as interrupted) and updated when it ends, each on the process's shared autocommit connection, outside the
+steps' transactions. A run log that cannot be written is logged and never fails the pipeline.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 
 import luigi
 
@@ -24,7 +26,22 @@ COUNTS = ("rows_loaded", "rows_rejected", "rows_exported")
 
 @PipelineTask.event_handler(luigi.Event.START)
 def _started(task: PipelineTask) -> None:
+    if isinstance(task, luigi.ExternalTask):
+        return  # nothing of ours runs: luigi only looks again for the file
     task._run_started = (dt.datetime.now(dt.timezone.utc), time.monotonic())
+    task._run_id = None
+    row = {
+        "step_id": task.step_id,
+        "task_family": task.get_task_family(),
+        "ingestion_date": run_date(task),
+        "started_at": task._run_started[0],
+    }
+
+    def start(cursor) -> None:
+        cursor.execute(warehouse.statement(task.settings, "runlog/start"), row)
+        task._run_id = cursor.fetchone()[0]
+
+    _write(task, start)
 
 
 @PipelineTask.event_handler(luigi.Event.SUCCESS)
@@ -42,30 +59,41 @@ def run_date(task: luigi.Task) -> dt.date | None:
     return task.param_kwargs.get("date")
 
 
-def record(task: PipelineTask, status: str, error: str | None = None) -> None:
-    """Append the run that just ended; only for runs this process started (external tasks never start)."""
-    started = getattr(task, "_run_started", None)
-    if started is None:
-        return
-    started_at, t0 = started
-    row = {
-        "step_id": task.step_id,
-        "task_family": task.get_task_family(),
-        "ingestion_date": run_date(task),
-        "status": status,
-        "started_at": started_at,
-        "finished_at": dt.datetime.now(dt.timezone.utc),
-        "duration_s": time.monotonic() - t0,
-        "error": error,
-        **dict.fromkeys(COUNTS),
-    }
+def label(task: luigi.Task) -> str:
+    """``LoadStaging orders``: the family and its parameters other than the date."""
+    others = [str(v) for k, v in task.param_kwargs.items() if k != "date"]
+    return " ".join([task.get_task_family(), *others])
+
+
+def _write(task: PipelineTask, work: Callable) -> None:
+    """``work(cursor)`` on the shared connection; any error is logged as a warning, never raised."""
     settings = task.settings
     try:
         warehouse.ensure_bookkeeping(settings)
         with warehouse.shared_connection(settings.dsn).cursor() as cursor:
-            if status == "done":
-                row.update(task.row_counts(cursor))
-            cursor.execute(warehouse.statement(settings, "runlog/record"), row)
+            work(cursor)
     except Exception as exc:  # the run log is for people; it must never fail a step
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         log.warning("could not write the run log for %s: %s", task.step_id, reason)
+
+
+def record(task: PipelineTask, status: str, error: str | None = None) -> None:
+    """Complete the row of the run that just ended; only for runs this process started."""
+    started = getattr(task, "_run_started", None)
+    if started is None or task._run_id is None:
+        return
+    row = {
+        "run_id": task._run_id,
+        "status": status,
+        "finished_at": dt.datetime.now(dt.timezone.utc),
+        "duration_s": time.monotonic() - started[1],
+        "error": error,
+        **dict.fromkeys(COUNTS),
+    }
+
+    def finish(cursor) -> None:
+        if status == "done":
+            row.update(task.row_counts(cursor))
+        cursor.execute(warehouse.statement(task.settings, "runlog/finish"), row)
+
+    _write(task, finish)

@@ -51,16 +51,19 @@ CREATE TABLE IF NOT EXISTS {staging}.rejected_rows (
 
 -- One row per task run (the run log): when it ran, how long, how it ended, how many rows it moved.
 -- step_id is the task's stable id ('LoadStaging:2025-07-01:orders'); ingestion_date is NULL for steps
--- that are not per date (table DDL, dimensions).
+-- that are not per date (table DDL, dimensions). A run is recorded as 'running' when it starts, with the
+-- warehouse session of its process; a 'running' row whose session is gone was interrupted (kill -9, reboot).
 CREATE TABLE IF NOT EXISTS {analytics}.run_log (
     run_id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     step_id        text NOT NULL,
     task_family    text NOT NULL,
     ingestion_date date,
-    status         text NOT NULL CHECK (status IN ('done', 'failed')),
+    status         text NOT NULL CHECK (status IN ('running', 'done', 'failed')),
     started_at     timestamptz NOT NULL,
-    finished_at    timestamptz NOT NULL,
-    duration_s     double precision NOT NULL,
+    finished_at    timestamptz,
+    duration_s     double precision,
+    backend_pid    integer,
+    backend_start  timestamptz,
     rows_loaded    bigint,
     rows_rejected  bigint,
     rows_exported  bigint,
