@@ -39,9 +39,8 @@ def test_a_failed_run_ends_with_one_line_per_failed_or_missing_thing(pipeline, t
     reviews = bad_reviews(pipeline)
     shipments = pipeline.landing_dir(TINY_DATE) / "shipment_deliveries.csv"
 
-    run = run_luigi(
-        "RunAll", "--date", DATE, "--workers", workers, "--local-scheduler", env=process_env(pipeline), lock_dir=tmp_path
-    )
+    env = process_env(pipeline)
+    run = run_luigi("RunAll", "--date", DATE, "--workers", workers, "--local-scheduler", env=env, lock_dir=tmp_path)
 
     assert run.returncode == 30, run.stderr[-3000:]
     more = f"(more: d2b status --date {DATE})"
@@ -199,5 +198,6 @@ def test_missing_data_sends_luigis_e_mail_where_configured(pipeline, tmp_path):
     assert run.returncode == 20, run.stderr[-3000:]
     (mail,) = [email.message_from_string(m) for m in server.mails]
     assert mail["Subject"] == f"Luigi: d2b_luigi {DATE} missing data (exit 20). Host: {socket.gethostname()}"
-    (text,) = [part.get_payload(decode=True).decode() for part in mail.walk() if part.get_content_type() == "text/plain"]
-    assert text == f"MISSING  LandingFile orders {DATE}: landing file missing: {missing} (more: d2b status --date {DATE})"
+    (text,) = [p.get_payload(decode=True).decode() for p in mail.walk() if p.get_content_type() == "text/plain"]
+    more = f"(more: d2b status --date {DATE})"
+    assert text == f"MISSING  LandingFile orders {DATE}: landing file missing: {missing} {more}"
