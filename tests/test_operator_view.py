@@ -159,3 +159,36 @@ def test_every_command_survives_a_closed_pipe(pipeline, command):
     stderr = reader_gone.stderr.read().decode()
     assert reader_gone.wait(60) == 141, stderr
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_d2b_psql_opens_psql_with_the_pipelines_schemas_on_the_search_path(pipeline):
+    env = process_env(pipeline)
+    done = subprocess.run(
+        [str(BIN / "d2b"), "psql", "-At", "-c", "show search_path"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{pipeline.id}_analytics,{pipeline.id}_staging,{pipeline.common},public\n"
+
+
+def test_d2b_psql_keeps_the_password_off_the_command_line(pipeline, monkeypatch):
+    import psycopg2.extensions
+
+    monkeypatch.setenv("D2B_WAREHOUSE_DSN", psycopg2.extensions.make_dsn(pipeline.dsn, password="pw-not-in-ps"))
+    started = []
+    monkeypatch.setattr("os.execve", lambda binary, argv, env: started.append((argv, env)))
+
+    cli.main(["psql", "-c", "select 1"])
+
+    ((argv, env),) = started
+    assert argv[0] == "psql" and argv[2:] == ["-c", "select 1"]
+    assert "pw-not-in-ps" not in " ".join(argv)
+    assert env["PGPASSWORD"] == "pw-not-in-ps"
+
+
+def test_d2b_psql_without_psql_says_so_in_one_line(pipeline, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["psql"])
+    assert (
+        stop.value.code == "d2b psql: psql is not installed or not on PATH (Debian: apt-get install postgresql-client)"
+    )
