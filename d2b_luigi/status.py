@@ -135,6 +135,8 @@ def format_status(settings: Settings, status: DateStatus) -> str:
             lines.append(f"{'':<46} {step.error.splitlines()[0]}")
         if step.state == "interrupted":
             lines.append(f"{'':<46} {interrupted(step)}")
+        if step.state == "running":
+            lines.append(f"{'':<46} running since {utc(step.started_at)}")
     failed = [q for q in status.quality if not q["passed"]]
     lines += ["", f"quality checks: {len(status.quality) - len(failed)} passed, {len(failed)} failed"]
     for q in status.quality:

@@ -77,7 +77,7 @@ def test_a_running_step_is_not_called_interrupted(pipeline, tmp_path, capsys):
     try:
         run.wait_for("d2b_luigi: paused at Transform")
         out = status_of(capsys)
-        assert re.search(r"^Transform \w+ +running$", out, re.M), out
+        assert re.search(rf"^Transform \w+ +running\n +running since {STAMP}$", out, re.M), out
         assert "interrupted" not in out
     finally:
         release.touch()
@@ -151,7 +151,6 @@ def test_status_with_a_bad_warehouse_id_is_one_line_and_exits_35(pipeline):
 @pytest.mark.parametrize("command", [["status", "--date", DATE], ["show", "--date", DATE], ["sample", "--as-of", DATE]])
 def test_every_command_survives_a_closed_pipe(pipeline, command):
     pipeline.put_tiny()
-    assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
     reader_gone = subprocess.Popen(
         [str(BIN / "d2b"), *command], env=process_env(pipeline), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

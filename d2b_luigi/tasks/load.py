@@ -194,9 +194,10 @@ class LoadStaging(DatabaseStep):
             return
         if len(rejects) <= self.settings.max_reject_ratio * lines:
             log.warning(
-                "%s: %d of %d rows rejected (within max_reject_ratio=%s), the other rows are loaded; the rejects "
+                "%s: %s of %s rows rejected (within max_reject_ratio=%s), the other rows are loaded; the rejects "
                 "are in %s.rejected_rows WHERE ingestion_date = '%s' AND source = '%s' (first: line %d: %s)",
-                *(self.url, len(rejects), lines, self.settings.max_reject_ratio, self.settings.staging_schema),
+                *(self.url, f"{len(rejects):,}", f"{lines:,}", self.settings.max_reject_ratio),
+                self.settings.staging_schema,
                 *(self.date, self.name, rejects[0][0], rejects[0][2]),
             )
             return
