@@ -8,8 +8,9 @@ the command's process reads), and when the process ends prints after luigi's sum
     FAILED   LoadStaging orders 2025-07-01: /lake/orders.csv: 3 of 8 rows rejected, … (more: d2b status --date …)
     MISSING  LandingFile reviews 2025-07-01: landing file missing: /lake/reviews.csv (more: d2b status --date …)
 
-A run that ends with something missing (exit 20) or out of reach (exit 35) then alerts the webhook and
-luigi's e-mail too; failed tasks alert as they fail (notify.py, and luigi's own e-mail).
+A run that ends with something missing (exit 20), out of reach (exit 35) or an error of luigi's own (exit
+40, e.g. luigid unreachable) then alerts the webhook, and luigi's e-mail for missing data; failed tasks
+alert as they fail (notify.py, and luigi's own e-mail, which also covers exits 35 and 40).
 
 Errors raised by d2b_luigi itself (configuration, an unreachable warehouse or lake, a bad file) are written
 for people: luigi logs them as one line instead of a traceback.
@@ -40,7 +41,9 @@ from d2b_luigi.tasks.base import first_line
 log = logging.getLogger("d2b_luigi")
 
 CHANNEL = "_D2B_RUN_PROBLEMS"  # the file the command's processes append their problems to
-KINDS = {"failed": "FAILED", "missing": "MISSING", "error": "ERROR"}
+KINDS = {"failed": "FAILED", "missing": "MISSING", "error": "ERROR", "unhandled": "ERROR"}
+# the webhook's event for a run's end, by the worst kind of problem it had (failures alert as they happen)
+EVENTS = {"unhandled": "unhandled_exception", "error": "scheduling_error", "missing": "missing_data"}
 
 
 @dataclasses.dataclass
@@ -53,15 +56,15 @@ class Problem:
 
 def _record(task: luigi.Task, kind: str, reason: str = "") -> None:
     """Append what happened to a task to the run's channel file (any process of the command)."""
+    date = run_date(task) and run_date(task).isoformat()
+    _append({"id": task.task_id, "kind": kind, "task": label(task), "date": date, "reason": reason})
+
+
+def _append(entry: dict) -> None:
     path = os.environ.get(CHANNEL)
-    if not path:
-        return
-    date = run_date(task)
-    line = json.dumps(
-        {"id": task.task_id, "kind": kind, "task": label(task), "date": date and date.isoformat(), "reason": reason}
-    )
-    with open(path, "a", encoding="utf-8") as channel:
-        channel.write(line + "\n")  # one short write in append mode: lines of processes never mix
+    if path:
+        with open(path, "a", encoding="utf-8") as channel:
+            channel.write(json.dumps(entry) + "\n")  # one short write in append mode: lines of processes never mix
 
 
 def _missing_reason(task: luigi.Task) -> str:
@@ -116,6 +119,9 @@ class OneLineErrors(logging.Filter):
     """Luigi's log: d2b_luigi's own errors as one line instead of a traceback; remembers scheduling errors."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Uncaught exception in luigi" and record.exc_info:  # luigi.retcodes: exit 40
+            reason = first_line(record.exc_info[1])
+            _append({"id": "luigi", "kind": "unhandled", "task": "luigi", "date": None, "reason": reason})
         if record.exc_info and type(record.exc_info[1]).__module__.startswith("d2b_luigi"):
             record.msg = f"{record.getMessage()}: {first_line(record.exc_info[1])}"
             record.args, record.exc_info, record.exc_text = (), None, None
@@ -141,7 +147,9 @@ def problems(path: str) -> list[Problem]:
             entry = json.loads(line)
             latest.pop(entry["id"], None)
             latest[entry["id"]] = entry
-    return [Problem(e["kind"], e["task"], e["date"], e["reason"]) for e in latest.values() if e["kind"] in KINDS]
+    found = [Problem(e["kind"], e["task"], e["date"], e["reason"]) for e in latest.values() if e["kind"] in KINDS]
+    crashed = {p.reason for p in found if p.kind == "unhandled"}  # luigi's own error, also reported for its task
+    return [p for p in found if p.kind == "unhandled" or p.reason not in crashed]
 
 
 def lines(found: list[Problem], fallback_date: str | None) -> list[str]:
@@ -162,6 +170,7 @@ def exit_code(found: list[Problem]) -> int:
         codes.missing_data * ("missing" in kinds),
         codes.task_failed * ("failed" in kinds),
         codes.scheduling_error * ("error" in kinds),
+        codes.unhandled_exception * ("unhandled" in kinds),
     )
 
 
@@ -210,7 +219,8 @@ def alert(found: list[Problem], date: str | None, webhook_url: str | None, wareh
     if not unalerted:
         return
     code = exit_code(found)
-    event = "missing_data" if all(p.kind == "missing" for p in unalerted) else "scheduling_error"
+    kinds = {p.kind for p in unalerted}
+    event = next(name for kind, name in EVENTS.items() if kind in kinds)
     what = "; ".join(f"{p.task}: {p.reason}" for p in unalerted)
     if webhook_url:
         notify.post(
@@ -251,6 +261,7 @@ def install() -> None:
     if not _under_the_luigi_command():
         return
     run = _Run()
+    luigi.Task.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)(lambda task, _dependency: run.remember(task))
     luigi.Task.event_handler(luigi.Event.DEPENDENCY_PRESENT)(run.remember)
     luigi.Task.event_handler(luigi.Event.DEPENDENCY_MISSING)(run.remember)
     logging.getLogger("luigi-interface").addFilter(OneLineErrors())

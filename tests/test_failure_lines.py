@@ -146,6 +146,22 @@ def test_an_unreachable_warehouse_exit_35_alerts_the_webhook_naming_it(pipeline,
     assert "Traceback" not in run.stderr
 
 
+def test_an_unreachable_luigid_exit_40_is_said_and_alerts_the_webhook(pipeline, tmp_path, webhook):  # noqa: F811
+    pipeline.put_tiny()
+    cfg = tmp_path / "no-retries.cfg"
+    cfg.write_text("[core]\nrpc-retry-attempts = 1\nrpc-retry-wait = 0\n")
+    port = free_port()
+    env = process_env(pipeline, LUIGI_CONFIG_PATH=str(cfg), D2B_WEBHOOK_URL=os.environ["D2B_WEBHOOK_URL"])
+
+    run = run_luigi("RunAll", "--date", DATE, "--scheduler-port", str(port), env=env, lock_dir=tmp_path)
+
+    assert run.returncode == 40, run.stderr[-3000:]
+    down = f"RPCError: Errors (1 attempts) when connecting to remote scheduler 'http://127.0.0.1:{port}'"
+    assert run.stderr.splitlines()[-1] == f"ERROR    luigi: {down} (more: d2b status --date {DATE})"
+    ((_, body),) = webhook.received
+    assert (body["event"], body["exit_code"], body["error"]) == ("unhandled_exception", 40, f"luigi: {down}")
+
+
 class Smtp(socketserver.StreamRequestHandler):
     """Just enough SMTP to receive luigi's e-mails."""
 
