@@ -74,3 +74,20 @@ def test_gzip_landing_files_on_s3(pipeline, s3, monkeypatch):
         ("reviews", "s3://lake/landing/2025-07-01/reviews.csv", 6),
         ("shipment_deliveries", "s3://lake/landing/2025-07-01/shipment_deliveries.csv.gz", 8),
     ]
+
+
+def test_a_truncated_gzip_file_fails_its_load_naming_it_and_the_fixed_file_loads(pipeline):
+    pipeline.put_tiny()
+    folder = pipeline.landing_dir(TINY_DATE)
+    packed = gzip.compress((folder / "orders.csv").read_bytes())
+    (folder / "orders.csv").unlink()
+    (folder / "orders.csv.gz").write_bytes(packed[: len(packed) // 2])
+
+    result = pipeline.build(LoadStaging(date=TINY_DATE, name="orders"))
+
+    assert result.status == luigi.LuigiStatusCode.FAILED
+    assert f"{folder}/orders.csv.gz: not a complete gzip file (" in result.errors
+    assert pipeline.query("SELECT count(*) FROM {s}.orders") == [(0,)]
+    (folder / "orders.csv.gz").write_bytes(packed)
+    assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+    assert pipeline.analytics(TINY_DATE) == EXPECTED

@@ -103,7 +103,7 @@ class LoadStaging(DatabaseStep):
             )
 
     def write(self, cursor) -> None:
-        raw, size = lake.open_csv(self.input()["file"].path)
+        raw, size = lake.open_csv(self.input()["file"].path, self.url)
         with raw:
             check_header(raw.readline(), COLUMNS[self.name], self.url)
             body_start = raw.tell()
