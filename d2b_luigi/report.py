@@ -120,11 +120,12 @@ def problems_section(settings: Settings, status: DateStatus) -> str:
         parts.append(table(["line", "reason", "line as it is in the file"], rows, numeric={0}))
     failed_checks = [q for q in status.quality if not q["passed"] and q["severity"] == "error"]
     if failed_checks:
-        parts.append(
-            f"<p>{len(failed_checks)} data-quality check(s) with severity error failed: "
-            + ", ".join(esc(q["check_name"]) for q in failed_checks)
-            + " (their sample rows are under Data quality).</p>"
-        )
+        parts.append(f"<h3>{len(failed_checks)} data-quality check(s) with severity error failed</h3>")
+        rows = [
+            [esc(q["check_name"]), esc(q["failing_rows"]), f"<code>{esc(json.dumps(q['sample'], default=str))}</code>"]
+            for q in failed_checks
+        ]
+        parts.append(table(["check", "failing rows", "sample of failing rows"], rows, numeric={1}))
     return "".join(parts) or "<p>Nothing failed.</p>"
 
 
