@@ -192,7 +192,7 @@ class Smtp(socketserver.StreamRequestHandler):
                 self.reply("250 ok")
 
 
-def test_missing_data_sends_luigis_e_mail_where_configured(pipeline, tmp_path):
+def test_missing_data_and_an_unreachable_warehouse_send_luigis_e_mail_where_configured(pipeline, tmp_path):
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Smtp)
     server.mails = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -204,22 +204,27 @@ def test_missing_data_sends_luigis_e_mail_where_configured(pipeline, tmp_path):
     pipeline.put_tiny()
     missing = pipeline.landing_dir(TINY_DATE) / "orders.csv"
     missing.unlink()
+    port = free_port()
     try:
-        run = run_luigi(
-            "RunAll",
-            "--date",
-            DATE,
-            "--local-scheduler",
-            env=process_env(pipeline, LUIGI_CONFIG_PATH=str(cfg)),
-            lock_dir=tmp_path,
-        )
+        env = process_env(pipeline, LUIGI_CONFIG_PATH=str(cfg))
+        no_file = run_luigi("RunAll", "--date", DATE, "--local-scheduler", env=env, lock_dir=tmp_path)
+        env["D2B_WAREHOUSE_DSN"] = f"postgresql://etl@127.0.0.1:{port}/dwh"
+        no_warehouse = run_luigi("RunAll", "--date", DATE, "--local-scheduler", env=env, lock_dir=tmp_path)
     finally:
         server.shutdown()
         server.server_close()
 
-    assert run.returncode == 20, run.stderr[-3000:]
-    (mail,) = [email.message_from_string(m) for m in server.mails]
-    assert mail["Subject"] == f"Luigi: d2b_luigi {DATE} missing data (exit 20). Host: {socket.gethostname()}"
+    assert (no_file.returncode, no_warehouse.returncode) == (20, 35), no_file.stderr[-2000:] + no_warehouse.stderr
+    mail, *for_35 = [email.message_from_string(m) for m in server.mails]
+    host = socket.gethostname()
+    assert mail["Subject"] == f"Luigi: d2b_luigi {DATE} missing data (exit 20). Host: {host}"
     (text,) = [p.get_payload(decode=True).decode() for p in mail.walk() if p.get_content_type() == "text/plain"]
     more = f"(more: d2b status --date {DATE})"
     assert text == f"MISSING  LandingFile orders {DATE}: landing file missing: {missing} {more}"
+    # exit 35: luigi mails each step whose completeness could not be checked, with the error
+    assert sorted(m["Subject"] for m in for_35) == [
+        f"Luigi: CleanUp(date={DATE}) failed scheduling. Host: {host}",
+        f"Luigi: QualityCheck(date={DATE}) failed scheduling. Host: {host}",
+    ]
+    body = for_35[0].get_payload(0).get_payload(decode=True).decode()
+    assert f"cannot connect to the warehouse postgresql://etl@127.0.0.1:{port}/dwh" in body
