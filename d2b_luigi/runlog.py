@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 import luigi
+import psycopg2.errors
 
 from d2b_luigi import warehouse
 from d2b_luigi.tasks.base import PipelineTask
@@ -65,26 +66,19 @@ def label(task: luigi.Task) -> str:
     return " ".join([task.get_task_family(), *others])
 
 
-def _write(task: PipelineTask, work: Callable) -> None:
-    """``work(cursor)`` on the shared connection; any error is logged as a warning, never raised."""
-    settings = task.settings
-    try:
-        warehouse.ensure_bookkeeping(settings)
-        with warehouse.shared_connection(settings.dsn).cursor() as cursor:
-            work(cursor)
-    except Exception as exc:  # the run log is for people; it must never fail a step
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        log.warning("could not write the run log for %s: %s", task.step_id, reason)
-
-
 def record(task: PipelineTask, status: str, error: str | None = None) -> None:
-    """Complete the row of the run that just ended; only for runs this process started."""
+    """Complete the row of the run that just ended (or append it whole when its start was not recorded);
+    only for runs this process started."""
     started = getattr(task, "_run_started", None)
-    if started is None or task._run_id is None:
+    if started is None:
         return
     row = {
         "run_id": task._run_id,
+        "step_id": task.step_id,
+        "task_family": task.get_task_family(),
+        "ingestion_date": run_date(task),
         "status": status,
+        "started_at": started[0],
         "finished_at": dt.datetime.now(dt.timezone.utc),
         "duration_s": time.monotonic() - started[1],
         "error": error,
@@ -94,6 +88,28 @@ def record(task: PipelineTask, status: str, error: str | None = None) -> None:
     def finish(cursor) -> None:
         if status == "done":
             row.update(task.row_counts(cursor))
-        cursor.execute(warehouse.statement(task.settings, "runlog/finish"), row)
+        cursor.execute(warehouse.statement(task.settings, "runlog/finish" if row["run_id"] else "runlog/record"), row)
 
     _write(task, finish)
+
+
+def _write(task: PipelineTask, work: Callable) -> None:
+    """``work(cursor)`` on the shared autocommit connection; any error is logged as a warning, never raised.
+
+    It migrates only when the run log's table is missing (a new warehouse whose first step, a download, ran
+    before its schema was made), so a failed migration is logged too.
+    """
+    settings = task.settings
+    try:
+        try:
+            with warehouse.shared_connection(settings.dsn).cursor() as cursor:
+                work(cursor)
+        except (psycopg2.errors.UndefinedTable, psycopg2.errors.InvalidSchemaName):
+            warehouse.ensure_schema(settings)
+            with warehouse.shared_connection(settings.dsn).cursor() as cursor:
+                work(cursor)
+    except psycopg2.errors.UndefinedColumn:
+        log.debug("the run log of %s is not migrated yet: the step's row is written when it ends", task.step_id)
+    except Exception as exc:  # the run log is for people; it must never fail a step
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        log.warning("could not write the run log for %s: %s", task.step_id, reason)
