@@ -143,11 +143,9 @@ def test_an_unreachable_warehouse_exit_35_alerts_the_webhook_naming_it(pipeline,
         f"cannot connect to the warehouse postgresql://etl:***@127.0.0.1:{port}/dwh: "
         f'connection to server at "127.0.0.1", port {port} failed: Connection refused'
     )
-    assert sorted(body["problems"], key=lambda p: p["task"]) == [
-        {"kind": "error", "task": "CleanUp", "date": DATE, "reason": down},
-        {"kind": "error", "task": "QualityCheck", "date": DATE, "reason": down},
-    ]
-    assert body["error"] == "; ".join(f"{p['task']}: {down}" for p in body["problems"])
+    assert body["problems"] == [{"kind": "error", "task": "RunAll", "date": DATE, "reason": down}]
+    assert body["error"] == f"RunAll: {down}"
+    assert run.stderr.splitlines()[-1] == f"ERROR    RunAll {DATE}: {down} (more: d2b status --date {DATE})"
     assert "pw-never-shown" not in str(body) + run.stderr
     assert "Traceback" not in run.stderr
 
@@ -221,10 +219,7 @@ def test_missing_data_and_an_unreachable_warehouse_send_luigis_e_mail_where_conf
     (text,) = [p.get_payload(decode=True).decode() for p in mail.walk() if p.get_content_type() == "text/plain"]
     more = f"(more: d2b status --date {DATE})"
     assert text == f"MISSING  LandingFile orders {DATE}: landing file missing: {missing} {more}"
-    # exit 35: luigi mails each step whose completeness could not be checked, with the error
-    assert sorted(m["Subject"] for m in for_35) == [
-        f"Luigi: CleanUp(date={DATE}) failed scheduling. Host: {host}",
-        f"Luigi: QualityCheck(date={DATE}) failed scheduling. Host: {host}",
-    ]
+    # exit 35: luigi mails the task whose completeness could not be checked, with the error
+    assert [m["Subject"] for m in for_35] == [f"Luigi: RunAll(date={DATE}) failed scheduling. Host: {host}"]
     body = for_35[0].get_payload(0).get_payload(decode=True).decode()
     assert f"cannot connect to the warehouse postgresql://etl@127.0.0.1:{port}/dwh" in body
