@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 import tempfile
 
 import luigi
@@ -18,11 +17,11 @@ import psycopg2
 import psycopg2.extras
 from psycopg2 import sql
 
-from d2b_luigi import validation, warehouse
+from d2b_luigi import lake, validation, warehouse
 from d2b_luigi.catalog import COLUMNS, SOURCES
 from d2b_luigi.tasks.base import DatabaseStep, FailAfterCommit, PipelineTask, Progress
 from d2b_luigi.tasks.dimensions import Dimensions
-from d2b_luigi.tasks.extract import Download
+from d2b_luigi.tasks.extract import Download, LandingFile
 from d2b_luigi.tasks.schema import MigrateSchema
 
 log = logging.getLogger("d2b_luigi")
@@ -71,7 +70,7 @@ class LoadStaging(DatabaseStep):
 
     @property
     def url(self) -> str:
-        return self.settings.landing_file(self.date, self.name)
+        return LandingFile(date=self.date, name=self.name).url
 
     def requires(self):
         needs = {"file": Download(date=self.date, name=self.name), "table": CreateStagingTable(name=self.name)}
@@ -103,9 +102,8 @@ class LoadStaging(DatabaseStep):
             )
 
     def write(self, cursor) -> None:
-        path = self.input()["file"].path
-        size = os.path.getsize(path)
-        with open(path, "rb") as raw:
+        raw, size = lake.open_csv(self.input()["file"].path, self.url)
+        with raw:
             check_header(raw.readline(), COLUMNS[self.name], self.url)
             body_start = raw.tell()
             cursor.execute("SAVEPOINT fast_load")
@@ -131,6 +129,7 @@ class LoadStaging(DatabaseStep):
                 "rows_rejected": len(rejects),
             },
         )
+        Progress(self, size - body_start, "loaded")(size - body_start, rows=loaded)
 
     def _fast_load(self, cursor, raw, body_size: int) -> tuple[int, int]:
         """COPY the file as it is; raise when any row could need rejecting."""
@@ -190,7 +189,16 @@ class LoadStaging(DatabaseStep):
 
     def _check_reject_ratio(self, cursor, rejects: list[tuple[int, str, str]], lines: int) -> None:
         """Too many rejects: empty the partition, keep the rejects (committed, under the step's lock), fail."""
-        if not rejects or len(rejects) <= self.settings.max_reject_ratio * lines:
+        if not rejects:
+            return
+        if len(rejects) <= self.settings.max_reject_ratio * lines:
+            log.warning(
+                "%s: %s of %s rows rejected (within max_reject_ratio=%s), the other rows are loaded; the rejects "
+                "are in %s.rejected_rows WHERE ingestion_date = '%s' AND source = '%s' (first: line %d: %s)",
+                *(self.url, f"{len(rejects):,}", f"{lines:,}", self.settings.max_reject_ratio),
+                self.settings.staging_schema,
+                *(self.date, self.name, rejects[0][0], rejects[0][2]),
+            )
             return
         cursor.execute(sql.SQL("TRUNCATE {}").format(partition(self.settings, self.name, self.date)))
         shown = "; ".join(f"line {n}: {reason}" for n, _, reason in rejects[:SHOWN_REJECTS])
