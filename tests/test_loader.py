@@ -12,7 +12,9 @@ import luigi
 import pytest
 
 from d2b_luigi import LoadStaging, RunAll, validation, warehouse
+from tests.commands import LuigiProcess, process_env, wait_until
 from tests.conftest import TINY, TINY_DATE
+from tests.test_concurrency import waiting_on_a_step_lock
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 ORDERS_HEADER = "order_id,customer_id,order_date,product_id,unit_price,quantity,total_price"
@@ -333,3 +335,41 @@ def test_the_fast_path_counts_only_whole_canonical_date_fields(body, plain, date
     assert found_plain == plain
     if plain:
         assert found_dates == dates
+
+
+@pytest.mark.parametrize("first", ["bad file", "fixed file"])
+def test_a_failing_load_never_empties_what_a_concurrent_run_of_the_step_committed(pipeline, tmp_path, dsn, first):
+    """Two runs of LoadStaging(orders) at once, on two hosts (own work dirs), one with the bad file and one
+    with the fixed file, the first held inside its transaction: the rejects and the truncation of the bad
+    run happen under the step's lock, so the fixed run's committed rows and marker stay."""
+    pipeline.put_tiny()
+    files = {"bad file": orders_with("2,x,2024-12-25,1,100,1,100"), "fixed file": GOOD_ORDERS}
+    second = "fixed file" if first == "bad file" else "bad file"
+    release = tmp_path / "release"
+    step = ("--local-scheduler", "LoadStaging", "--name", "orders", "--date", TINY_DATE.isoformat())
+    land(pipeline, "orders", files[first])
+    held = LuigiProcess(
+        *step,
+        env=process_env(
+            pipeline, D2B_WORK_DIR=str(tmp_path / "host-a"), D2B_PAUSE_AT="LoadStaging", D2B_PAUSE_RELEASE=str(release)
+        ),
+        lock_dir=tmp_path / "a",
+    )
+    held.wait_for("d2b_luigi: paused at LoadStaging")
+    land(pipeline, "orders", files[second])
+    waiting = LuigiProcess(
+        *step, env=process_env(pipeline, D2B_WORK_DIR=str(tmp_path / "host-b")), lock_dir=tmp_path / "b"
+    )
+    wait_until(lambda: waiting_on_a_step_lock(dsn), what="the second run to wait for the step's lock")
+    release.touch()
+
+    codes = {first: held.finish(), second: waiting.finish()}
+
+    assert codes["fixed file"] == 0
+    assert codes["bad file"] == (30 if first == "bad file" else 0), "a bad file after the step is done is not read"
+    assert pipeline.query("SELECT count(*) FROM {s}.orders") == [(8,)]
+    assert pipeline.query("SELECT data_lines, rows_loaded, rows_rejected FROM {a}.load_log") == [(8, 8, 0)]
+    assert pipeline.query("SELECT update_id FROM {a}.task_markers WHERE update_id LIKE 'LoadStaging%%'") == [
+        ("LoadStaging:2025-07-01:orders",)
+    ]
+    assert rejects(pipeline) == []
