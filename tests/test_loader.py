@@ -204,18 +204,35 @@ def test_one_run_reports_the_bad_rows_of_orders_and_of_shipments(pipeline):
     assert rejects(pipeline) == []
 
 
-def test_shipments_are_checked_when_the_orders_file_cannot_be_read(pipeline):
+def test_shipments_rows_are_checked_when_the_orders_file_cannot_be_read(pipeline):
     pipeline.put_tiny()
     orders_url = land(pipeline, "orders", "order_id\n1\n")
-    shipments_url = land(pipeline, "shipment_deliveries", GOOD_SHIPMENTS)
+    shipments_url = land(pipeline, "shipment_deliveries", GOOD_SHIPMENTS + "9,8,2025-06-2,\n")
 
-    result = pipeline.build(LoadStaging(date=TINY_DATE, name="shipment_deliveries"))
+    result = pipeline.build(RunAll(date=TINY_DATE))
 
     assert result.status == luigi.LuigiStatusCode.FAILED
     assert (
         f"{shipments_url}: its order_ids cannot be checked against {orders_url}: line 1: expected header "
-        f"{ORDERS_HEADER} (in any order), found order_id"
+        f"{ORDERS_HEADER} (in any order), found order_id; also 1 of 9 rows rejected: line 10: column 3 "
+        "(shipment_date): '2025-06-2' is not a date (YYYY-MM-DD)"
     ) in result.errors
+    assert rejects(pipeline) == [
+        (
+            "shipment_deliveries",
+            10,
+            "9,8,2025-06-2,",
+            "column 3 (shipment_date): '2025-06-2' is not a date (YYYY-MM-DD)",
+        )
+    ]
+    assert pipeline.query("SELECT count(*) FROM {s}.shipment_deliveries") == [(0,)]
+
+    land(pipeline, "orders", GOOD_ORDERS)
+    land(pipeline, "shipment_deliveries", GOOD_SHIPMENTS)
+
+    assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+    assert pipeline.analytics(TINY_DATE) == EXPECTED
+    assert rejects(pipeline) == []
 
 
 def test_shipments_loaded_before_the_orders_match_the_orders_file(pipeline, monkeypatch):
@@ -295,6 +312,21 @@ def test_a_reordered_export_loads_by_column_name(pipeline):
     assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
 
     assert pipeline.analytics(TINY_DATE) == EXPECTED
+
+
+def test_a_repeated_key_in_a_reordered_file_names_the_files_column(pipeline, monkeypatch):
+    pipeline.put_tiny()
+    rows = [line.split(",") for line in (GOOD_SHIPMENTS + "8,8,2025-06-26,").splitlines()]
+    land(pipeline, "shipment_deliveries", "\n".join(",".join([b, a, c, d]) for a, b, c, d in rows))
+    monkeypatch.setenv("D2B_MAX_REJECT_RATIO", "0.2")
+
+    assert pipeline.build(LoadStaging(date=TINY_DATE, name="shipment_deliveries")).status == (
+        luigi.LuigiStatusCode.SUCCESS
+    )
+
+    assert rejects(pipeline) == [
+        ("shipment_deliveries", 10, "8,8,2025-06-26,", "column 2 (shipment_id): 8 is already on line 9")
+    ]
 
 
 def test_a_bad_value_in_a_reordered_file_names_the_files_column(pipeline):

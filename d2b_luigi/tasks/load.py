@@ -135,18 +135,20 @@ class LoadStaging(DatabaseStep):
     def write(self, cursor) -> None:
         path = self.input()["file"].path
         target = partition(self.settings, self.name, self.date)
+        kept: list[tuple[int, str, str]] = []  # the rejects a failed file keeps: its own checked rows'
         try:
-            orders = self._orders(cursor)
+            orders, orders_problem = self._orders(cursor)
             with open(path, "rb") as raw:
                 size = os.fstat(raw.fileno()).st_size
                 loader = FileLoader(self.settings, self.name, self.url, target, orders, self._tmp_dir())
                 result = loader.load(cursor, raw, Progress(self, size, "loaded"))
+            if orders_problem:
+                kept = result.rejects
+                raise BadFile(f"{self.url}: its order_ids cannot be checked against {orders_problem}{summary(result)}")
         except BadFile as exc:
             cursor.execute(sql.SQL("TRUNCATE {}").format(target))
-            self._replace_rejects(cursor, [])  # rejected_rows holds the current file's bad lines: none
+            self._replace_rejects(cursor, kept)  # rejected_rows holds the current file's bad lines
             raise FailAfterCommit(exc) from None
-        except (FailAfterCommit, LoadFailed):
-            raise
         except Exception as exc:
             log.debug("loading %s failed", self.url, exc_info=True)
             raise LoadFailed(f"{self.url}: {type(exc).__name__}: {first_line(exc)}") from None
@@ -165,17 +167,18 @@ class LoadStaging(DatabaseStep):
             },
         )
 
-    def _orders(self, cursor) -> sql.Composable:
-        """The orders a shipment must match: the date's loaded orders, else the valid rows of the orders file."""
+    def _orders(self, cursor) -> tuple[sql.Composable | None, str]:
+        """The orders a shipment must match: the date's loaded orders, else the valid rows of the orders file;
+        or None and why, when the orders file cannot be read."""
         loaded = partition(self.settings, "orders", self.date)
         if self.name != "shipment_deliveries":
-            return loaded
+            return loaded, ""
         orders_load = LoadStaging(date=self.date, name="orders")
         cursor.execute(warehouse.marker_query(self.settings), (orders_load.update_id,))
         done = cursor.fetchone() is not None
         cursor.execute("SELECT to_regclass(%s)", (loaded.as_string(cursor),))
         if done and cursor.fetchone()[0]:
-            return loaded
+            return loaded, ""
         table = sql.Identifier("orders_file")
         cursor.execute(warehouse.statement(self.settings, "load/orders_file_table", table=table))
         loader = FileLoader(self.settings, "orders", orders_load.url, table, table, self._tmp_dir())
@@ -183,19 +186,21 @@ class LoadStaging(DatabaseStep):
             try:
                 loader.load(cursor, raw)
             except BadFile as exc:
-                raise BadFile(f"{self.url}: its order_ids cannot be checked against {exc}") from None
-        return table
+                return None, str(exc)  # this file's own rows are still checked
+        return table, ""
 
     @contextlib.contextmanager
     def _orders_file(self) -> Iterator[IO[bytes]]:
         """The date's orders file: its download when there is one (the orders load reads the same), else
         a copy fetched from the lake (a failed orders load drops its download)."""
         try:
-            with open(self.settings.download_file(self.date, "orders"), "rb") as raw:
-                yield raw
-            return
+            download = open(self.settings.download_file(self.date, "orders"), "rb")  # closed below
         except FileNotFoundError:
-            pass
+            download = None
+        if download is not None:
+            with download:
+                yield download
+            return
         with tempfile.TemporaryDirectory(dir=self._tmp_dir(), prefix="orders-") as folder:
             path = os.path.join(folder, "orders.csv")
             lake.fetch(self.settings, self.settings.landing_file(self.date, "orders"), path)
@@ -213,12 +218,10 @@ class LoadStaging(DatabaseStep):
         if not rejects or len(rejects) <= self.settings.max_reject_ratio * lines:
             return
         cursor.execute(sql.SQL("TRUNCATE {}").format(partition(self.settings, self.name, self.date)))
-        shown = "; ".join(f"line {n}: {reason}" for n, _, reason in rejects[:SHOWN_REJECTS])
-        more = f" and {len(rejects) - SHOWN_REJECTS:,} more" if len(rejects) > SHOWN_REJECTS else ""
         raise FailAfterCommit(
             TooManyRejects(
                 f"{self.url}: {len(rejects):,} of {lines:,} rows rejected, more than max_reject_ratio="
-                f"{self.settings.max_reject_ratio} allows; nothing of this file was loaded. {shown}{more}. "
+                f"{self.settings.max_reject_ratio} allows; nothing of this file was loaded. {shown(rejects)}. "
                 f"All rejects: {self.settings.staging_schema}.rejected_rows "
                 f"WHERE ingestion_date = '{self.date}' AND source = '{self.name}'"
             )
@@ -242,6 +245,19 @@ class LoadStaging(DatabaseStep):
         return {"rows_loaded": loaded, "rows_rejected": rejected}
 
 
+def shown(rejects: list[tuple[int, str, str]]) -> str:
+    """The first rejects for a message: ``line 3: reason; line 5: reason and 12 more``."""
+    first = "; ".join(f"line {n}: {reason}" for n, _, reason in rejects[:SHOWN_REJECTS])
+    return first + (f" and {len(rejects) - SHOWN_REJECTS:,} more" if len(rejects) > SHOWN_REJECTS else "")
+
+
+def summary(result: Loaded) -> str:
+    """``; also 2 of 9 rows rejected: line 3: …`` when the load rejected rows, else nothing."""
+    if not result.rejects:
+        return ""
+    return f"; also {len(result.rejects):,} of {result.lines:,} rows rejected: {shown(result.rejects)}"
+
+
 @dataclass
 class Loaded:
     """What a load made of a file: its data lines, the rows loaded, and ``(line, raw text, reason)`` rejected."""
@@ -254,12 +270,18 @@ class Loaded:
 class FileLoader:
     """One landing file of ``source`` into ``target``: the fast path, else the validating path.
 
-    ``orders`` is the table a shipment's order_id must be found in. Raises ``BadFile`` for a file that
-    cannot be loaded at all (header, encoding, no rows).
+    ``orders`` is the table a shipment's order_id must be found in (None: not checked). Raises ``BadFile``
+    for a file that cannot be loaded at all (header, encoding, no rows).
     """
 
     def __init__(
-        self, settings: Settings, source: str, url: str, target: sql.Composable, orders: sql.Composable, tmp_dir: str
+        self,
+        settings: Settings,
+        source: str,
+        url: str,
+        target: sql.Composable,
+        orders: sql.Composable | None,
+        tmp_dir: str,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -274,6 +296,8 @@ class FileLoader:
         body_start = raw.tell()
         cursor.execute("SAVEPOINT fast_load")
         try:
+            if self.orders is None and self.source == "shipment_deliveries":
+                raise _NeedsValidation("the order references cannot be checked")
             result = self._fast_load(cursor, raw, columns, progress, size - body_start)
         except (psycopg2.DataError, psycopg2.IntegrityError, _NeedsValidation) as exc:
             log.info("%s needs row-by-row validation: %s", self.url, first_line(exc))
@@ -328,8 +352,12 @@ class FileLoader:
             good.seek(0)
             loaded = warehouse.copy_in(cursor, self.target, [*columns, "line_no"], good)
         cursor.execute(self._statement("load/analyze_partition"))
-        cursor.execute(self._statement(f"rejects/{self.source}"))
-        late = {line_no: reason for line_no, reason in cursor.fetchall() if line_no not in rejects}
+        cursor.execute(self._statement(f"rejects/{self.source}"), {"check_orders": self.orders is not None})
+        late = {
+            line_no: f"column {columns.index(column) + 1} ({column}): {problem}"
+            for line_no, column, problem in cursor.fetchall()
+            if line_no not in rejects
+        }
         if late:
             cursor.execute(sql.SQL("DELETE FROM {} WHERE line_no = ANY(%s)").format(self.target), (sorted(late),))
             loaded -= cursor.rowcount
@@ -340,7 +368,7 @@ class FileLoader:
         return Loaded(lines, loaded, [(n, text, reason) for n, (text, reason) in sorted(rejects.items())])
 
     def _statement(self, name: str) -> sql.Composed:
-        return warehouse.statement(self.settings, name, partition=self.target, orders=self.orders)
+        return warehouse.statement(self.settings, name, partition=self.target, orders=self.orders or self.target)
 
 
 def check_header(line: bytes, expected: list[str], url: str) -> list[str]:
