@@ -141,7 +141,7 @@ class LoadStaging(DatabaseStep):
             with open(path, "rb") as raw:
                 size = os.fstat(raw.fileno()).st_size
                 loader = FileLoader(self.settings, self.name, self.url, target, orders, self._tmp_dir())
-                result = loader.load(cursor, raw, Progress(self, size, "loaded"))
+                result = loader.load(cursor, raw, self)
             if orders_problem:
                 kept = result.rejects
                 raise BadFile(f"{self.url}: its order_ids cannot be checked against {orders_problem}{summary(result)}")
@@ -290,7 +290,8 @@ class FileLoader:
         self.orders = orders
         self.tmp_dir = tmp_dir
 
-    def load(self, cursor, raw: IO[bytes], progress: Progress | None = None) -> Loaded:
+    def load(self, cursor, raw: IO[bytes], task: luigi.Task | None = None) -> Loaded:
+        """Load ``raw`` (an open file); ``task``, if any, is told the progress of the fast path."""
         size = os.fstat(raw.fileno()).st_size
         columns = check_header(raw.readline(), COLUMNS[self.source], self.url)
         body_start = raw.tell()
@@ -298,7 +299,8 @@ class FileLoader:
         try:
             if self.orders is None and self.source == "shipment_deliveries":
                 raise _NeedsValidation("the order references cannot be checked")
-            result = self._fast_load(cursor, raw, columns, progress, size - body_start)
+            progress = Progress(task, size - body_start, "loaded") if task else None
+            result = self._fast_load(cursor, raw, columns, progress)
         except (psycopg2.DataError, psycopg2.IntegrityError, _NeedsValidation) as exc:
             log.info("%s needs row-by-row validation: %s", self.url, first_line(exc))
             result = None
@@ -316,7 +318,7 @@ class FileLoader:
             )
         return result
 
-    def _fast_load(self, cursor, raw, columns: list[str], progress, body_size: int) -> Loaded:
+    def _fast_load(self, cursor, raw, columns: list[str], progress: Progress | None) -> Loaded:
         """COPY the file as it is; raise when any row could need rejecting."""
         cursor.execute(sql.SQL("TRUNCATE {}").format(self.target))
         counted = warehouse.CountingReader(raw, progress)
