@@ -1,4 +1,4 @@
-"""Create the staging tables and stream each day's CSV into them.
+"""Stream each day's CSV into them.
 
 The fast path is one ``COPY … FROM STDIN (FORMAT csv, FREEZE)`` into the date's partition, in the
 header's column order, while ``validation.FastCheck`` watches the bytes, followed by one cheap query that
@@ -33,6 +33,7 @@ from d2b_luigi.config import Settings
 from d2b_luigi.tasks.base import DatabaseStep, FailAfterCommit, PipelineTask, Progress
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.extract import Download, LandingFile
+from d2b_luigi.tasks.schema import MigrateSchema
 
 log = logging.getLogger("d2b_luigi")
 
@@ -61,18 +62,16 @@ def first_line(exc: BaseException) -> str:
     return validation.excerpt(text.splitlines()[0] if text else type(exc).__name__, 300)
 
 
-class CreateStagingTable(PipelineTask):
-    """``{id}_staging.<name>`` exists, partitioned by run date (the seed's creating_*_staging)."""
+class CreateStagingTable(PipelineTask, luigi.WrapperTask):
+    """``{id}_staging.<name>`` exists, partitioned by run date (the seed's creating_*_staging).
+
+    The table comes from ``sql/migrations/``, so this is done when the schema is at the release's version.
+    """
 
     name = luigi.ChoiceParameter(choices=SOURCES)
 
-    def output(self):
-        return warehouse.TableTarget(self.settings, self.settings.staging_schema, self.name)
-
-    def run(self) -> None:
-        with warehouse.transaction(self.settings) as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:ddl'))")
-            cursor.execute(warehouse.statement(self.settings, f"ddl/staging_{self.name}"))
+    def requires(self):
+        return MigrateSchema()
 
 
 def partition(settings, name: str, date) -> sql.Identifier:
