@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 
 import luigi
 from botocore.exceptions import BotoCoreError, ClientError
@@ -86,3 +87,7 @@ class Download(PipelineTask):
             lake.fetch(self.settings, url, tmp, progress)
             # os.replace, not luigi's rename_dont_move: a concurrent run may have put the same file there already.
             os.replace(tmp, final)
+
+    def drop(self) -> None:
+        """Remove the download (if any), so the next run fetches the file again."""
+        Path(self.output().path).unlink(missing_ok=True)
