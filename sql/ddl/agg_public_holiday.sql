@@ -13,3 +13,7 @@ CREATE TABLE IF NOT EXISTS {analytics}.agg_public_holiday (
     tt_order_hol_nov integer NOT NULL,
     tt_order_hol_dec integer NOT NULL
 );
+
+-- The written, not yet published rows (write, audit, publish): the transform writes here, the checks audit
+-- them, Publish copies them into the analytics table. Same columns, in the same order.
+CREATE TABLE IF NOT EXISTS {staging}.agg_public_holiday (LIKE {analytics}.agg_public_holiday INCLUDING ALL);
