@@ -13,7 +13,7 @@ from d2b_luigi import notify, runlog  # noqa: F401  (register the failure webhoo
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.export import Export
-from d2b_luigi.tasks.extract import Download, LandingFile
+from d2b_luigi.tasks.extract import Download, LandingFile, wait_for_late_files
 from d2b_luigi.tasks.load import CreateStagingTable, LoadStaging
 from d2b_luigi.tasks.pipeline import RunAll
 from d2b_luigi.tasks.publish import Publish
@@ -43,3 +43,4 @@ if not luigi.configuration.get_config().has_section("retcode") and _PROJECT_CONF
     logging.getLogger("d2b_luigi").warning(
         "no luigi.cfg in the current folder: using %s (set LUIGI_CONFIG_PATH to choose another)", _PROJECT_CONFIG
     )
+wait_for_late_files()

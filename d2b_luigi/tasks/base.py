@@ -28,6 +28,13 @@ class PipelineTask(luigi.Task):
         """The rows this step loaded, rejected or exported (``rows_loaded`` …), for the run log."""
         return {}
 
+    @property
+    def retry_count(self) -> int | None:
+        """Failures luigi retries when waiting for late files is on (``D2B_LANDING_CHECKS`` > 1), counting
+        the first look of a landing file; else luigi's default (no retry within a run)."""
+        checks = self.settings.landing_checks
+        return checks - 1 if checks > 1 else None
+
 
 class FailAfterCommit(Exception):
     """Raised by ``write()`` to commit what it recorded (rejects, check results) without the marker, then fail."""
