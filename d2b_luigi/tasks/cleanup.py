@@ -49,9 +49,9 @@ class CleanUp(DatabaseStep):
 
     def prepare(self) -> None:
         shutil.rmtree(self.settings.download_dir(self.date), ignore_errors=True)  # temp files of killed runs too
-        # Not complete, yet perhaps marked: loaded again since an earlier clean-up. That marker no longer holds.
-        with warehouse.transaction(self.settings) as cursor:
-            warehouse.remove_markers(cursor, self.settings, [self.update_id])
+        if self.output().exists():  # yet not complete: loaded again since that clean-up, so it no longer holds
+            with warehouse.transaction(self.settings) as cursor:
+                warehouse.remove_markers(cursor, self.settings, [self.update_id])
 
     def write(self, cursor) -> None:
         for name in SOURCES:

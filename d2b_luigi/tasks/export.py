@@ -37,7 +37,8 @@ class Export(DatabaseStep):
 
     def prepare(self) -> None:
         """A marker whose file is gone (deleted from the lake by hand) no longer vouches for it."""
-        if not lake.target(self.settings, self.url).exists():
+        file, marker = self.output()
+        if marker.exists() and not file.exists():
             with warehouse.transaction(self.settings) as cursor:
                 warehouse.remove_markers(cursor, self.settings, [self.update_id])
 
