@@ -48,7 +48,6 @@ class CleanUp(DatabaseStep):
         return [LoadStaging(date=self.date, name=name).update_id for name in SOURCES]
 
     def prepare(self) -> None:
-        shutil.rmtree(self.settings.download_dir(self.date), ignore_errors=True)  # temp files of killed runs too
         if self.output().exists():  # yet not complete: loaded again since that clean-up, so it no longer holds
             with warehouse.transaction(self.settings) as cursor:
                 warehouse.remove_markers(cursor, self.settings, [self.update_id])
@@ -62,11 +61,13 @@ class CleanUp(DatabaseStep):
         warehouse.remove_markers(cursor, self.settings, self._load_ids())
 
     def after_commit(self) -> None:
-        """Drop the date's emptied partitions if that can be done at once.
+        """Delete the date's downloads; drop its emptied partitions if that can be done at once.
 
+        Killed before the downloads are gone, the step is not complete (see ``complete``) and runs again.
         Dropping a partition must lock the parent table against every other date's load; rather than wait
         for them, an empty partition is left in place when they are busy (harmless; a rerun reuses it).
         """
+        shutil.rmtree(self.settings.download_dir(self.date), ignore_errors=True)  # temp files of killed runs too
         for name in SOURCES:
             try:
                 with warehouse.transaction(self.settings) as cursor:
