@@ -67,6 +67,7 @@ def test_each_error_check_fails_on_bad_data_and_blocks_the_exports(pipeline, che
     failed = pipeline.query("SELECT check_name FROM {a}.quality_results WHERE NOT passed AND severity = 'error'")
     assert failed == [(check,)]
     assert not (pipeline.exports / pipeline.id).exists(), "no export after a failed error check"
+    assert pipeline.analytics(TINY_DATE) == dict.fromkeys(EXPECTED), "nothing unaudited is published"
     assert not QualityCheck(date=TINY_DATE).complete()
 
 
