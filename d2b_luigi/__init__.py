@@ -18,6 +18,7 @@ from d2b_luigi.tasks.load import CreateStagingTable, LoadStaging
 from d2b_luigi.tasks.pipeline import RunAll
 from d2b_luigi.tasks.publish import Publish
 from d2b_luigi.tasks.quality import QualityCheck
+from d2b_luigi.tasks.schema import MigrateSchema
 from d2b_luigi.tasks.transform import CreateAnalyticsTable, Transform
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Export",
     "LandingFile",
     "LoadStaging",
+    "MigrateSchema",
     "Publish",
     "QualityCheck",
     "RunAll",

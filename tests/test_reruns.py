@@ -128,7 +128,7 @@ def test_a_fresh_warehouse_and_a_lake_with_the_exports_redoes_the_date(finished,
     (export / "agg_shipments.csv").write_text("written by another warehouse\n")
     if fresh == "dropped schemas":
         finished.query("DROP SCHEMA {s} CASCADE; DROP SCHEMA {a} CASCADE")
-        warehouse._ready.clear()  # what a new process (the next cron run) starts with
+        warehouse._current.clear()  # what a new process (the next cron run) starts with
     else:
         old = finished.id
         finished.id = "t_fresh_" + old[2:]

@@ -1,5 +1,5 @@
 -- {orders}, {reviews}, {shipment_deliveries}: the run date's partitions of the staging tables.
--- Late: is_late_shipment (sql/ddl/rules.sql).
+-- Late: is_late_shipment (sql/migrations/0002_write_audit_publish.sql).
 -- Undelivered: never shipped, never delivered, and ordered at least 15 days before the run date.
 -- Only orders placed on or before the run date count. Both need delivery_date IS NULL, so only those
 -- shipments are joined to their orders.
