@@ -13,9 +13,10 @@ from d2b_luigi import notify, outcome, runlog  # noqa: F401  (register the failu
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.export import Export
-from d2b_luigi.tasks.extract import Download, LandingFile
+from d2b_luigi.tasks.extract import Download, LandingFile, wait_for_late_files
 from d2b_luigi.tasks.load import CreateStagingTable, LoadStaging
 from d2b_luigi.tasks.pipeline import RunAll
+from d2b_luigi.tasks.publish import Publish
 from d2b_luigi.tasks.quality import QualityCheck
 from d2b_luigi.tasks.schema import MigrateSchema
 from d2b_luigi.tasks.transform import CreateAnalyticsTable, Transform
@@ -30,6 +31,7 @@ __all__ = [
     "LandingFile",
     "LoadStaging",
     "MigrateSchema",
+    "Publish",
     "QualityCheck",
     "RunAll",
     "Transform",
@@ -44,4 +46,5 @@ if not luigi.configuration.get_config().has_section("retcode") and _PROJECT_CONF
         "no luigi.cfg in the current folder: using %s (set LUIGI_CONFIG_PATH to choose another)", _PROJECT_CONFIG
     )
 
+wait_for_late_files()
 outcome.install()  # under the `luigi` command: say each failed or missing thing after luigi's summary

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=scheduler)
 
     p = commands.add_parser("invalidate", help=invalidate.__doc__)
-    p.add_argument("task", help="Download, LoadStaging, Transform, QualityCheck, Export or CleanUp")
+    p.add_argument("task", help="Download, LoadStaging, Transform, QualityCheck, Publish, Export or CleanUp")
     p.add_argument("--date", type=dt.date.fromisoformat, required=True)
     p.add_argument("--name", choices=SOURCES, help="only this landing file (Download, LoadStaging)")
     p.add_argument("--table", choices=list(TABLES), help="only this analytics table (Transform, Export)")

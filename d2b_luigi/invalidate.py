@@ -15,7 +15,7 @@ import luigi.task
 from d2b_luigi import warehouse
 from d2b_luigi.tasks.pipeline import steps
 
-REMOVABLE = ("Download", "LoadStaging", "Transform", "QualityCheck", "Export", "CleanUp")
+REMOVABLE = ("Download", "LoadStaging", "Transform", "QualityCheck", "Publish", "Export", "CleanUp")
 
 
 class InvalidateError(ValueError):

@@ -174,18 +174,31 @@ def shared_connection(dsn: str) -> psycopg2.extensions.connection:
     return connection
 
 
-def query_one(settings: Settings, query, params=()) -> tuple | None:
-    """Run a read-only query on the shared connection; an undefined table or schema reads as no row."""
+def query_all(settings: Settings, query, params=()) -> list[tuple]:
+    """Run a read-only query on the shared connection; an undefined table or schema reads as no rows."""
     connection = shared_connection(settings.dsn)
     try:
         with connection.cursor() as cursor:
             cursor.execute(query, params)
-            return cursor.fetchone()
+            return cursor.fetchall()
     except (psycopg2.errors.UndefinedTable, psycopg2.errors.InvalidSchemaName):
-        return None
+        return []
     except psycopg2.OperationalError:
         connection.close()
         raise
+
+
+def query_one(settings: Settings, query, params=()) -> tuple | None:
+    """The first row of :func:`query_all`, or None."""
+    return next(iter(query_all(settings, query, params)), None)
+
+
+def existing_markers(settings: Settings, update_ids: list[str]) -> set[str]:
+    """Which of ``update_ids`` have a marker, in one query."""
+    query = sql.SQL("SELECT update_id FROM {}.task_markers WHERE update_id = ANY(%s)").format(
+        sql.Identifier(settings.analytics_schema)
+    )
+    return {update_id for (update_id,) in query_all(settings, query, (update_ids,))}
 
 
 class MarkerTarget(luigi.Target):

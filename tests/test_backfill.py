@@ -32,8 +32,8 @@ def test_rangedaily_backfills_three_old_dates_with_two_workers(pipeline, dsn, tm
         "SELECT ingestion_date, count(DISTINCT step_id) FROM {a}.run_log"
         " WHERE status = 'done' AND ingestion_date IS NOT NULL GROUP BY 1 ORDER BY 1"
     )
-    assert steps_per_date == [(date, 14) for date in DATES], (
-        "3 downloads, 3 loads, 3 transforms, check, 3 exports, clean-up"
+    assert steps_per_date == [(date, 15) for date in DATES], (
+        "3 downloads, 3 loads, 3 transforms, check, publish, 3 exports, clean-up"
     )
     assert pipeline.query("SELECT count(*) FROM {a}.quality_results WHERE NOT passed") == [(0,)]
     for date in DATES:

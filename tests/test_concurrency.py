@@ -32,7 +32,7 @@ def assert_one_clean_result(pipeline) -> None:
         ("reviews", 6),
         ("shipment_deliveries", 8),
     ]
-    assert pipeline.query("SELECT count(*), count(DISTINCT update_id) FROM {a}.task_markers") == [(5, 5)]
+    assert pipeline.query("SELECT count(*), count(DISTINCT update_id) FROM {a}.task_markers") == [(9, 9)]
 
 
 def test_two_runall_of_the_same_date_started_together(pipeline, tmp_path, dsn):

@@ -13,6 +13,10 @@ from tests.conftest import TINY, TINY_DATE
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 CLEAN_MARKERS = [
     "CleanUp:2025-07-01",
+    "Export:2025-07-01:agg_public_holiday",
+    "Export:2025-07-01:agg_shipments",
+    "Export:2025-07-01:best_performing_product",
+    "Publish:2025-07-01",
     "QualityCheck:2025-07-01",
     "Transform:2025-07-01:agg_public_holiday",
     "Transform:2025-07-01:agg_shipments",
@@ -30,7 +34,9 @@ def leftovers(pipeline) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("place", ["Download", "LoadStaging", "Transform", "QualityCheck", "Export", "CleanUp"])
+@pytest.mark.parametrize(
+    "place", ["Download", "LoadStaging", "Transform", "QualityCheck", "Publish", "Export", "CleanUp"]
+)
 def test_kill_9_inside_a_step_then_rerun_gives_the_clean_result(pipeline, tmp_path, place):
     pipeline.put_tiny()
     env = process_env(pipeline)

@@ -42,14 +42,14 @@ def test_dim_dates_is_generated_from_the_holiday_list_when_no_csv(pipeline, monk
 
 # For each check: SQL that breaks the finished analytics for the date, and the check that must catch it.
 TAMPERING = {
-    "one_row_per_table": "DELETE FROM {a}.agg_shipments",
-    "no_nulls": "ALTER TABLE {a}.agg_shipments ALTER tt_late_shipments DROP NOT NULL;"
-    " UPDATE {a}.agg_shipments SET tt_late_shipments = NULL",
-    "counts_not_negative": "UPDATE {a}.agg_public_holiday SET tt_order_hol_mar = -1",
-    "star_percentages_sum_to_100": "UPDATE {a}.best_performing_product SET pct_one_star_review = 30",
-    "shipment_percentages_sum_to_100": "UPDATE {a}.best_performing_product SET pct_late_shipments = 40",
-    "most_ordered_day_in_dim_dates": "UPDATE {a}.best_performing_product SET most_ordered_day = '1990-01-01'",
-    "late_and_undelivered_within_shipments": "UPDATE {a}.agg_shipments SET tt_undelivered_items = 100",
+    "one_row_per_table": "DELETE FROM {s}.agg_shipments",
+    "no_nulls": "ALTER TABLE {s}.agg_shipments ALTER tt_late_shipments DROP NOT NULL;"
+    " UPDATE {s}.agg_shipments SET tt_late_shipments = NULL",
+    "counts_not_negative": "UPDATE {s}.agg_public_holiday SET tt_order_hol_mar = -1",
+    "star_percentages_sum_to_100": "UPDATE {s}.best_performing_product SET pct_one_star_review = 30",
+    "shipment_percentages_sum_to_100": "UPDATE {s}.best_performing_product SET pct_late_shipments = 40",
+    "most_ordered_day_in_dim_dates": "UPDATE {s}.best_performing_product SET most_ordered_day = '1990-01-01'",
+    "late_and_undelivered_within_shipments": "UPDATE {s}.agg_shipments SET tt_undelivered_items = 100",
     "staging_reconciles_with_files": "UPDATE {a}.load_log SET rows_loaded = rows_loaded - 1 WHERE source = 'reviews'",
 }
 
@@ -67,6 +67,7 @@ def test_each_error_check_fails_on_bad_data_and_blocks_the_exports(pipeline, che
     failed = pipeline.query("SELECT check_name FROM {a}.quality_results WHERE NOT passed AND severity = 'error'")
     assert failed == [(check,)]
     assert not (pipeline.exports / pipeline.id).exists(), "no export after a failed error check"
+    assert pipeline.analytics(TINY_DATE) == dict.fromkeys(EXPECTED), "nothing unaudited is published"
     assert not QualityCheck(date=TINY_DATE).complete()
 
 

@@ -85,14 +85,14 @@ def count_step_commits(pipeline, monkeypatch) -> int:
 
 
 def test_every_database_step_commits_through_one_transaction(pipeline, monkeypatch):
-    """Dimensions, 3 partitions, 3 loads, 3 transforms, the checks, the clean-up and its 3 partition drops
-    (the schema is migrated already)."""
+    """Dimensions, 3 partitions, 3 loads, 3 transforms, the checks, the publish, 3 exports, the clean-up and its
+    3 partition drops (the schema is migrated already)."""
     pipeline.put_tiny()
     warehouse.ensure_schema(settings())
-    assert count_step_commits(pipeline, monkeypatch) == 15
+    assert count_step_commits(pipeline, monkeypatch) == 19
 
 
-@pytest.mark.parametrize("fail_at", range(1, 16))
+@pytest.mark.parametrize("fail_at", range(1, 20))
 def test_a_step_failing_before_commit_then_a_rerun_gives_a_clean_result(pipeline, monkeypatch, fail_at):
     pipeline.put_tiny()
     warehouse.ensure_schema(settings())
@@ -171,14 +171,18 @@ def test_a_single_step_rerun_after_cleanup_recreates_what_it_needs(pipeline):
     pipeline.put_tiny()
     assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
     pipeline.query("DELETE FROM {a}.task_markers WHERE update_id = 'Transform:2025-07-01:agg_shipments'")
-    pipeline.query("DELETE FROM {a}.agg_shipments")
+    pipeline.query("DELETE FROM {s}.agg_shipments")
 
     result = pipeline.build(Transform(date=TINY_DATE, table="agg_shipments"))
 
     assert result.status == luigi.LuigiStatusCode.SUCCESS, result.summary_text
-    assert pipeline.analytics(TINY_DATE)["agg_shipments"] == EXPECTED["agg_shipments"]
+    assert pipeline.query("SELECT tt_late_shipments, tt_undelivered_items FROM {s}.agg_shipments") == [(2, 2)]
+    assert pipeline.analytics(TINY_DATE) == EXPECTED, "the published rows are untouched"
     assert "Download(date=2025-07-01, name=orders)" in result.summary_text
-    # RunAll stays a no-op: the date is finished.
+    # The loads it redid are cleaned up by the next RunAll, and then RunAll is a no-op again.
+    again = pipeline.build(RunAll(date=TINY_DATE))
+    assert "- 1 CleanUp(date=2025-07-01)" in again.summary_text, again.summary_text
+    assert pipeline.query("SELECT count(*) FROM {s}.orders") == [(0,)]
     assert "Did not run any tasks" in pipeline.build(RunAll(date=TINY_DATE)).summary_text
 
 
@@ -188,7 +192,7 @@ def test_any_task_runs_alone_with_only_what_it_needs(pipeline):
     result = pipeline.build(Transform(date=TINY_DATE, table="agg_public_holiday"))
 
     assert result.status == luigi.LuigiStatusCode.SUCCESS
-    assert pipeline.analytics(TINY_DATE)["agg_public_holiday"] == EXPECTED["agg_public_holiday"]
-    assert pipeline.analytics(TINY_DATE)["agg_shipments"] is None
+    assert pipeline.query("SELECT tt_order_hol_jan, tt_order_hol_may FROM {s}.agg_public_holiday") == [(1, 2)]
+    assert pipeline.analytics(TINY_DATE)["agg_public_holiday"] is None, "written, not published"
     loaded = {m for (m,) in pipeline.query("SELECT update_id FROM {a}.task_markers")}
     assert loaded == {"LoadStaging:2025-07-01:orders", "Transform:2025-07-01:agg_public_holiday"}

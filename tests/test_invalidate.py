@@ -45,10 +45,15 @@ def test_dry_run_lists_the_targets_and_removes_nothing(finished, capsys):
     export = finished.exports / finished.id / DATE
     assert out == [
         f"would remove CleanUp(date={DATE}): marker CleanUp:{DATE}",
-        f"would remove Export(date={DATE}, table=best_performing_product): "
-        f"file {export / 'best_performing_product.csv'}",
-        f"would remove Export(date={DATE}, table=agg_shipments): file {export / 'agg_shipments.csv'}",
-        f"would remove Export(date={DATE}, table=agg_public_holiday): file {export / 'agg_public_holiday.csv'}",
+        *(
+            line
+            for table in ("best_performing_product", "agg_shipments", "agg_public_holiday")
+            for line in (
+                f"would remove Export(date={DATE}, table={table}): file {export / (table + '.csv')}",
+                f"would remove Export(date={DATE}, table={table}): marker Export:{DATE}:{table}",
+            )
+        ),
+        f"would remove Publish(date={DATE}): marker Publish:{DATE}",
         f"would remove QualityCheck(date={DATE}): marker QualityCheck:{DATE}",
         f"would remove Transform(date={DATE}, table=agg_shipments): marker Transform:{DATE}:agg_shipments",
     ]
@@ -75,6 +80,7 @@ def test_downstream_makes_the_next_runall_redo_exactly_that(finished, capsys):
         *(f"LoadStaging:{DATE}:{name}" for name in ("orders", "reviews", "shipment_deliveries")),
         f"Transform:{DATE}:agg_shipments",
         f"QualityCheck:{DATE}",
+        f"Publish:{DATE}",
         *(f"Export:{DATE}:{table}" for table in EXPECTED),
         f"CleanUp:{DATE}",
     }

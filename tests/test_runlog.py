@@ -21,6 +21,7 @@ COUNTS = {
     f"LoadStaging:{DATE}:shipment_deliveries": (8, 0, None),
     **{f"Transform:{DATE}:{table}": NONE for table in TABLES},
     f"QualityCheck:{DATE}": NONE,
+    f"Publish:{DATE}": NONE,
     **{f"Export:{DATE}:{table}": (None, None, 1) for table in TABLES},
     f"CleanUp:{DATE}": NONE,
 }

@@ -49,6 +49,7 @@ def test_status_prints_each_step_when_how_long_rows_and_checks(finished, capsys)
     assert re.search(rf"^LoadStaging orders +cleaned up +{stamp} +8 +0$", out, re.M), out
     assert re.search(rf"^Export agg_shipments +done +{stamp} +1$", out, re.M), out
     assert re.search(rf"^CleanUp +done +{stamp}$", out, re.M), out
+    assert re.search(rf"^Publish +done +{stamp}$", out, re.M), out
     assert re.search(r"^LandingFile orders +done$", out, re.M), out
     assert re.search(r"^quality checks: \d+ passed, 0 failed$", out, re.M), out
     assert re.search(r"^  pass  error  staging_reconciles_with_files +0 failing rows$", out, re.M), out
@@ -90,7 +91,8 @@ def test_report_is_self_contained_and_renders_in_headless_chromium(finished, tmp
     assert rendered.count('<span class="badge ok">pass</span>') >= 9
     assert rendered.count("reconciles</span>") == 3
     timeline = re.search(r"<svg.*?</svg>", rendered, re.S).group(0)
-    assert timeline.count("<rect") == 14, "3 downloads, 3 loads, 3 transforms, the checks, 3 exports, clean-up"
+    assert timeline.count("<rect") == 15, "3 downloads, 3 loads, 3 transforms, checks, publish, 3 exports, clean-up"
+    assert "Publish" in timeline
 
     png = tmp_path / "report.png"
     shot = chromium(

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
+import re
 import shutil
-import threading
+import subprocess
 
-import luigi
 import psycopg2.extensions
 
-from d2b_luigi import RunAll
-from tests.commands import free_port, process_env, run_luigi
+from tests.commands import BIN, LuigiProcess, free_port, process_env, run_luigi
 from tests.conftest import TINY, TINY_DATE
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
@@ -92,33 +90,87 @@ def test_a_full_run_logs_no_secret_even_at_debug_level(pipeline, moto_server, tm
     assert AWS_SECRET not in result.stderr + result.stdout
 
 
-def test_a_late_file_is_waited_for_a_bounded_number_of_looks(pipeline, monkeypatch):
+def test_a_late_file_is_waited_for_while_the_worker_does_everything_else(pipeline, tmp_path):
+    """Luigi's own external-task retry looks again; meanwhile the other files are downloaded and loaded."""
     pipeline.put_tiny()
-    landing = pipeline.landing_dir(TINY_DATE)
-    late = landing.parent / "late"
-    shutil.move(landing, late)
-    monkeypatch.setenv("D2B_LANDING_CHECKS", "20")
-    monkeypatch.setenv("D2B_LANDING_CHECK_INTERVAL", "0.1")
-    arrives = threading.Timer(0.5, lambda: shutil.move(late, landing))
-    arrives.start()
+    reviews = pipeline.landing_dir(TINY_DATE) / "reviews.csv"
+    late = tmp_path / "reviews.csv"
+    shutil.move(reviews, late)
+    env = process_env(pipeline, D2B_LANDING_CHECKS="30", D2B_LANDING_CHECK_INTERVAL="1")
+    run = LuigiProcess("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
+    run.wait_for(f"landing file missing: {reviews}")
+    for table in ("agg_public_holiday", "agg_shipments"):  # the transforms that need no reviews
+        run.wait_for(f"done      Transform(date=2025-07-01, table={table})")
+    shutil.move(late, reviews)
 
-    result = pipeline.build(RunAll(date=TINY_DATE))
-
-    arrives.join()
-    assert result.status == luigi.LuigiStatusCode.SUCCESS
+    assert run.finish() == 0, run.stderr[-3000:]
     assert pipeline.analytics(TINY_DATE) == EXPECTED
+    assert run.stderr.count(f"landing file missing: {reviews}") >= 2, "it looked more than once"
 
 
-def test_a_missing_file_gives_up_after_the_configured_looks_naming_its_url(pipeline, monkeypatch, caplog):
+def test_a_missing_file_gives_up_after_the_configured_looks_naming_its_url(pipeline, tmp_path):
+    pipeline.put_tiny()
+    reviews = pipeline.landing_dir(TINY_DATE) / "reviews.csv"
+    reviews.unlink()
+    env = process_env(pipeline, D2B_LANDING_CHECKS="3", D2B_LANDING_CHECK_INTERVAL="0.5")
+
+    result = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
+
+    assert result.returncode == 30, result.stderr[-3000:]
+    assert result.stderr.count(f"landing file missing: {reviews}") == 3
+    summary = result.stderr[result.stderr.index("===== Luigi Execution Summary =====") :]
+    assert "* 1 failed:\n    - 1 LandingFile(date=2025-07-01, name=reviews)" in summary
+    assert pipeline.analytics(TINY_DATE)["agg_shipments"] is None, "nothing is published without all files"
+
+
+def test_while_waiting_for_late_files_a_failing_step_is_retried_as_often_as_the_looks_then_the_run_ends(
+    pipeline, tmp_path
+):
+    pipeline.put_tiny()
+    orders = pipeline.landing_dir(TINY_DATE) / "orders.csv"
+    orders.write_text(orders.read_text().replace("order_id,", "id,", 1))
+    env = process_env(pipeline, D2B_LANDING_CHECKS="3", D2B_LANDING_CHECK_INTERVAL="0.5")
+
+    result = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
+
+    assert result.returncode == 30, result.stderr[-3000:]
+    assert f"BadFile: {orders}: line 1: expected header order_id," in result.stderr
+    summary = result.stderr[result.stderr.index("===== Luigi Execution Summary =====") :]
+    assert "* 1 failed:\n    - 1 LoadStaging(date=2025-07-01, name=orders)" in summary
+
+
+def test_a_missing_file_without_waiting_is_missing_data(pipeline, tmp_path):
+    pipeline.put_tiny()
+    reviews = pipeline.landing_dir(TINY_DATE) / "reviews.csv"
+    reviews.unlink()
+
+    result = run_luigi(
+        "RunAll", "--date", "2025-07-01", "--local-scheduler", env=process_env(pipeline), lock_dir=tmp_path
+    )
+
+    assert result.returncode == 20, result.stderr[-3000:]
+    assert result.stderr.count(f"landing file missing: {reviews}") == 1
+
+
+def test_status_and_report_never_wait_for_a_late_file(pipeline, tmp_path):
+    """With a wait of 1000 looks x 1000 s configured, both answer at once (the subprocess timeout would fail)."""
     pipeline.put_tiny()
     (pipeline.landing_dir(TINY_DATE) / "reviews.csv").unlink()
-    monkeypatch.setenv("D2B_LANDING_CHECKS", "3")
-    monkeypatch.setenv("D2B_LANDING_CHECK_INTERVAL", "0.05")
+    env = process_env(pipeline, D2B_LANDING_CHECKS="1000", D2B_LANDING_CHECK_INTERVAL="1000")
+    d2b = str(BIN / "d2b")
 
-    with caplog.at_level(logging.INFO, logger="d2b_luigi"):
-        result = pipeline.build(RunAll(date=TINY_DATE))
+    status = subprocess.run(
+        [d2b, "status", "--date", "2025-07-01"], env=env, capture_output=True, text=True, timeout=60
+    )
+    report = subprocess.run(
+        [d2b, "report", "--date", "2025-07-01", "--output", str(tmp_path / "r.html")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
-    assert result.status == luigi.LuigiStatusCode.MISSING_EXT
-    url = pipeline.landing_dir(TINY_DATE) / "reviews.csv"
-    assert f"landing file missing: {url} (looked 3 times)" in caplog.text
-    assert caplog.text.count(f"waiting for {url}") == 2
+    assert status.returncode == 1, status.stderr
+    assert re.search(r"^LandingFile reviews +missing$", status.stdout, re.MULTILINE), status.stdout
+    assert report.returncode == 0, report.stderr
+    assert (tmp_path / "r.html").exists()

@@ -17,6 +17,7 @@ import psycopg2
 import pytest
 
 from d2b_luigi import RunAll, cli
+from d2b_luigi.catalog import TABLES
 from tests.commands import BIN, process_env, run_luigi
 from tests.conftest import ROOT, TINY_DATE
 
@@ -127,7 +128,14 @@ def test_a_warehouse_of_the_first_release_upgrades_and_keeps_its_history(first_r
     assert new.returncode == 0, new.stderr[-3000:]
     assert pipeline.analytics(NEW_DATE)["agg_shipments"] is not None
     assert pipeline.query("SELECT count(*) FROM {a}.schema_migrations")[0][0] >= 1, "the warehouse was migrated"
-    assert {date: kept(pipeline, date) for date in OLD_DATES} == before, "the old dates' rows are kept as they were"
+    migrated = {date: kept(pipeline, date) for date in OLD_DATES}
+    for date in OLD_DATES:
+        old_markers, new_markers = set(before[date]["markers"]), set(migrated[date]["markers"])
+        assert old_markers <= new_markers, "the old markers are kept as they were"
+        published = {f"Publish:{date}", *(f"Export:{date}:{table}" for table in TABLES)}
+        assert {m for m, _ in new_markers - old_markers} == published, "0002: a finished date counts as published"
+        assert {**migrated[date], "markers": before[date]["markers"]} == before[date], "the rows are kept as they were"
+    before = migrated
 
     again = pipeline.build(*(RunAll(date=date) for date in OLD_DATES))
     assert again.status == luigi.LuigiStatusCode.SUCCESS, again.errors

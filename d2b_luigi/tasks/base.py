@@ -31,6 +31,13 @@ class PipelineTask(luigi.Task):
         """The rows this step loaded, rejected or exported (``rows_loaded`` …), for the run log."""
         return {}
 
+    @property
+    def retry_count(self) -> int | None:
+        """Failures luigi retries when waiting for late files is on (``D2B_LANDING_CHECKS`` > 1), counting
+        the first look of a landing file; else luigi's default (no retry within a run)."""
+        checks = self.settings.landing_checks
+        return checks - 1 if checks > 1 else None
+
     @contextlib.contextmanager
     def failure_shown(self) -> Iterator[None]:
         """Around a step's work: when it fails, luigid's status message says so, and why."""
@@ -91,16 +98,17 @@ class DatabaseStep(PipelineTask):
         try:
             self.prepare()
             with warehouse.transaction(self.settings) as cursor:
-                if not warehouse.claim(cursor, self.settings, self.update_id):
-                    return  # another run did this step while we waited for its lock
                 failure = None
-                try:
-                    self.write(cursor)
-                except FailAfterCommit as exc:
-                    failure = exc.error
-                pause_point(self.get_task_family())  # rows written, not committed
-                if failure is None:
-                    warehouse.touch(cursor, self.settings, self.update_id, self.target_table)
+                # False: another run did this step while we waited for its lock; its after_commit work is
+                # still ours to do (e.g. this host's downloads)
+                if warehouse.claim(cursor, self.settings, self.update_id):
+                    try:
+                        self.write(cursor)
+                    except FailAfterCommit as exc:
+                        failure = exc.error
+                    pause_point(self.get_task_family())  # rows written, not committed
+                    if failure is None:
+                        warehouse.touch(cursor, self.settings, self.update_id, self.target_table)
             if failure is not None:
                 raise failure
         except Exception as exc:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
-import time
 from pathlib import Path
 
 import luigi
@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from d2b_luigi import lake
 from d2b_luigi.catalog import SOURCES
+from d2b_luigi.config import ConfigError, resolve
 from d2b_luigi.tasks.base import PipelineTask, Progress
 
 log = logging.getLogger("d2b_luigi")
@@ -22,10 +23,10 @@ class LakeUnreachable(RuntimeError):
 
 
 class LandingFile(luigi.ExternalTask, PipelineTask):
-    """A file the lake receives every day (the seed's file sensor). Done when it exists.
+    """A file the lake receives every day (the seed's file sensor). Done when it exists; never waits.
 
-    With ``landing_checks`` > 1 it looks again every ``landing_check_interval`` seconds before giving
-    up: a bounded wait for a late file. Luigi then ends the run with its missing-data exit code.
+    With ``landing_checks`` > 1, luigi itself looks again (:func:`wait_for_late_files`): the run goes on
+    with whatever else it can do meanwhile and gives up after ``landing_checks`` looks.
     """
 
     date = luigi.DateParameter()
@@ -42,15 +43,9 @@ class LandingFile(luigi.ExternalTask, PipelineTask):
         return lake.target(self.settings, self.url)
 
     def complete(self) -> bool:
-        checks = 1 if getattr(self, "_gave_up", False) else self.settings.landing_checks
-        for check in range(1, checks + 1):
-            if self._exists():
-                return True
-            if check < checks:
-                log.info("waiting for %s (%d of %d looks)", self.url, check, checks)
-                time.sleep(self.settings.landing_check_interval)
-        self._gave_up = True
-        log.warning("landing file missing: %s (looked %d time%s)", self.url, checks, "" if checks == 1 else "s")
+        if self._exists():
+            return True
+        log.warning("landing file missing: %s", self.url)
         return False
 
     def _exists(self) -> bool:
@@ -91,3 +86,36 @@ class Download(PipelineTask):
     def drop(self) -> None:
         """Remove the download (if any), so the next run fetches the file again."""
         Path(self.output().path).unlink(missing_ok=True)
+
+
+def wait_for_late_files() -> None:
+    """With ``D2B_LANDING_CHECKS`` > 1, switch on luigi's own retry of missing external data.
+
+    Luigi then looks for a missing landing file again every ``D2B_LANDING_CHECK_INTERVAL`` seconds
+    (``[scheduler] retry_delay``), ``D2B_LANDING_CHECKS`` times in all (``PipelineTask.retry_count``, which
+    bounds the retries of any other failed task the same way), while the worker stays alive (``[worker]
+    keep_alive``) and runs whatever else it can; an idle worker ends after one more interval
+    (``max_keep_alive_idle_duration``), so the wait is bounded. Settings given in luigi.cfg win.
+    Called when luigi imports the module, before it creates its worker and scheduler; with luigid, luigid's
+    own ``retry_delay`` sets the interval.
+    """
+    try:
+        checks, interval = resolve("landing_checks")[0], resolve("landing_check_interval")[0]
+    except ConfigError:
+        return  # the run itself reports the bad setting
+    if checks <= 1:
+        return
+    idle = math.ceil(interval) + 10  # one interval, plus luigi's polling and its jitter
+    config = luigi.configuration.get_config()
+    for section, key, value in (
+        ("worker", "retry_external_tasks", "true"),
+        ("worker", "keep_alive", "true"),
+        ("worker", "max_keep_alive_idle_duration", f"{idle} seconds"),
+        ("worker", "wait_interval", str(min(1.0, interval))),
+        ("worker", "wait_jitter", str(min(5.0, interval))),
+        ("scheduler", "retry_delay", str(interval)),
+    ):
+        if not config.has_section(section):
+            config.add_section(section)
+        if not config.has_option(section, key):
+            config.set(section, key, value)

@@ -14,7 +14,7 @@ from d2b_luigi.tasks.schema import MigrateSchema
 
 
 class CreateAnalyticsTable(PipelineTask, luigi.WrapperTask):
-    """``{id}_analytics.<table>`` exists (the seed's creating_agg_*).
+    """``{id}_analytics.<table>`` and its unpublished twin ``{id}_staging.<table>`` exist (creating_agg_*).
 
     The table comes from ``sql/migrations/``, so this is done when the schema is at the release's version.
     """
@@ -26,14 +26,17 @@ class CreateAnalyticsTable(PipelineTask, luigi.WrapperTask):
 
 
 class Transform(DatabaseStep):
-    """Replace the date's row of ``{id}_analytics.<table>`` (the seed's loading_agg_*)."""
+    """Replace the date's row of ``{id}_staging.<table>``, not yet published (the seed's loading_agg_*).
+
+    The row waits there for the data-quality checks; ``Publish`` then moves it into ``{id}_analytics``.
+    """
 
     date = luigi.DateParameter()
     table = luigi.ChoiceParameter(choices=TABLES)
 
     @property
     def target_table(self) -> str:
-        return f"{self.settings.analytics_schema}.{self.table}"
+        return f"{self.settings.staging_schema}.{self.table}"
 
     def requires(self):
         return [
@@ -45,7 +48,7 @@ class Transform(DatabaseStep):
     def write(self, cursor) -> None:
         cursor.execute(
             sql.SQL("DELETE FROM {} WHERE ingestion_date = %s").format(
-                sql.Identifier(self.settings.analytics_schema, self.table)
+                sql.Identifier(self.settings.staging_schema, self.table)
             ),
             (self.date,),
         )
@@ -54,3 +57,7 @@ class Transform(DatabaseStep):
         cursor.execute(
             warehouse.statement(self.settings, f"transform/{self.table}", **partitions), {"run_date": self.date}
         )
+        # The date's audit was of the rows just replaced: the checks must look at these before any publish.
+        from d2b_luigi.tasks.quality import QualityCheck  # it requires this module
+
+        warehouse.remove_markers(cursor, self.settings, [QualityCheck(date=self.date).update_id])

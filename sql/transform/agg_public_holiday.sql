@@ -1,7 +1,7 @@
 -- {orders}, {reviews}, {shipment_deliveries}: the run date's partitions of the staging tables.
--- Orders placed on a public holiday (a weekday that is not a working day), per calendar month,
+-- Orders placed on a public holiday, per calendar month,
 -- over the year before the run date: run_date - 1 year < order_date <= run_date.
-INSERT INTO {analytics}.agg_public_holiday (
+INSERT INTO {staging}.agg_public_holiday (
     ingestion_date,
     tt_order_hol_jan, tt_order_hol_feb, tt_order_hol_mar, tt_order_hol_apr,
     tt_order_hol_may, tt_order_hol_jun, tt_order_hol_jul, tt_order_hol_aug,
@@ -25,5 +25,4 @@ FROM {orders} AS o
 JOIN {common}.dim_dates AS d ON d.calendar_dt = o.order_date
 WHERE o.order_date > (%(run_date)s::date - interval '1 year')::date
   AND o.order_date <= %(run_date)s
-  AND d.day_of_the_week_num BETWEEN 1 AND 5
-  AND NOT d.working_day;
+  AND {analytics}.is_public_holiday(d.day_of_the_week_num, d.working_day);

@@ -1,6 +1,8 @@
 -- {orders}, {reviews}, {shipment_deliveries}: the run date's partitions of the staging tables.
 -- The product with the highest total review points (ties: more reviews, then lowest product_id),
 -- its review-star distribution, its busiest order day and its early/late shipment shares.
+-- No reviews: no best product, no row. A best product without orders on or before the run date: its
+-- most_ordered_day and is_public_holiday are NULL and both shipment shares 0.
 -- Reviews pick the product first; then only its orders are read and only those are joined to the
 -- shipments. best_orders is inlined, not materialized: the planner then knows its row count and key
 -- distribution and hashes it (the small side), where a materialized CTE made it hash all shipments.
@@ -38,13 +40,13 @@ busiest_day AS (
 
 shipping AS (
     SELECT
-        count(*) FILTER (WHERE s.shipment_date < o.order_date + 6) AS early,
-        count(*) FILTER (WHERE s.shipment_date >= o.order_date + 6 AND s.delivery_date IS NULL) AS late
+        count(*) FILTER (WHERE {analytics}.is_early_shipment(o.order_date, s.shipment_date)) AS early,
+        count(*) FILTER (WHERE {analytics}.is_late_shipment(o.order_date, s.shipment_date, s.delivery_date)) AS late
     FROM {shipment_deliveries} AS s
     JOIN best_orders AS o ON o.order_id = s.order_id
 )
 
-INSERT INTO {analytics}.best_performing_product (
+INSERT INTO {staging}.best_performing_product (
     ingestion_date, product_name, most_ordered_day, is_public_holiday, tt_review_points,
     pct_one_star_review, pct_two_star_review, pct_three_star_review, pct_four_star_review, pct_five_star_review,
     pct_early_shipments, pct_late_shipments
@@ -53,7 +55,8 @@ SELECT
     %(run_date)s,
     p.product_name,
     bd.order_date,
-    coalesce(dd.day_of_the_week_num BETWEEN 1 AND 5 AND NOT dd.working_day, false),
+    CASE WHEN bd.order_date IS NOT NULL
+        THEN coalesce({analytics}.is_public_holiday(dd.day_of_the_week_num, dd.working_day), false) END,
     b.points,
     round(100.0 * b.one_star / b.reviews, 2),
     round(100.0 * b.two_star / b.reviews, 2),
@@ -64,6 +67,6 @@ SELECT
     CASE WHEN sh.early + sh.late = 0 THEN 0 ELSE round(100.0 * sh.late / (sh.early + sh.late), 2) END
 FROM best AS b
 JOIN {common}.dim_products AS p ON p.product_id = b.product_id
-CROSS JOIN busiest_day AS bd
+LEFT JOIN busiest_day AS bd ON true
 CROSS JOIN shipping AS sh
 LEFT JOIN {common}.dim_dates AS dd ON dd.calendar_dt = bd.order_date;
