@@ -8,7 +8,7 @@ DATE ?= 2026-11-24
 SCHEDULER_PORT ?= 8082
 SCHEDULER_DIR ?= var/scheduler
 
-.PHONY: install run test lint bench stop clean scheduler scheduler-stop
+.PHONY: install run test soak lint bench stop clean scheduler scheduler-stop
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,11 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# the model-based test of operator sequences, random sequences for SOAK_MINUTES (not part of `make test`)
+SOAK_MINUTES ?= 20
+soak: install
+	D2B_MODEL_PROFILE=soak SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/pytest -s -q tests/test_operator_model.py
 
 # the benchmark (not part of `make test`): BENCH_DSN picks the PostgreSQL, BENCH_QUICK=1 skips the 10M run
 bench: install $(VENV)/.bench-installed
