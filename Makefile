@@ -11,7 +11,7 @@ SCHEDULER_DIR ?= var/scheduler
 # the pinned versions every install uses (CI, the container image too); `make lock` refreshes it
 CONSTRAINTS := constraints.txt
 
-.PHONY: install run test lint bench stop clean scheduler scheduler-stop lock
+.PHONY: install run test lint bench stop clean scheduler scheduler-stop lock soak
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,11 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# the model-based test of operator sequences, random sequences for SOAK_MINUTES (not part of `make test`)
+SOAK_MINUTES ?= 20
+soak: install
+	D2B_MODEL_PROFILE=soak SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/pytest -s -q tests/test_operator_model.py
 
 # the benchmark (not part of `make test`): BENCH_DSN picks the PostgreSQL, BENCH_QUICK=1 skips the 10M run
 bench: install $(VENV)/.bench-installed
