@@ -67,7 +67,9 @@ def table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozens
 
 
 def analytics_section(settings: Settings, status: DateStatus) -> str:
-    audited = any(s.task.get_task_family() == "QualityCheck" and s.state == "done" for s in status.steps)
+    # write-audit-publish: {id}_analytics holds only audited rows; without the date's Publish marker they are
+    # an earlier run's (the latest rows wait, unpublished, in {id}_staging)
+    published = any(s.task.get_task_family() == "Publish" and s.state == "done" for s in status.steps)
     cards = []
     for name in TABLES:
         rows = fetch(settings, f"export/{name}", {"run_date": status.date})
@@ -76,8 +78,11 @@ def analytics_section(settings: Settings, status: DateStatus) -> str:
             if rows
             else f"<p>{badge('not published', 'warn')} no row for this date: consumers see none</p>"
         )
-        if rows and not audited:
-            content = f"<p>{badge('not audited', 'warn')} the quality checks have not passed for this row</p>" + content
+        if rows and not published:
+            content = (
+                f"<p>{badge('earlier run', 'warn')} published by an earlier run: the latest rows are not published</p>"
+                + content
+            )
         cards.append(f"<div><h3>{html.escape(settings.analytics_schema)}.{name}</h3>{content}</div>")
     return f'<div class="cards">{"".join(cards)}</div>'
 

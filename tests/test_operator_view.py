@@ -134,9 +134,9 @@ def test_the_report_of_a_failed_date_shows_errors_rejected_lines_checks_and_unpu
         f'{pipeline.id}_analytics.best_performing_product</h3><p><span class="badge warn">not published</span> no '
         "row for this date: consumers see none</p>"
     ) in html
-    assert (
-        f'{pipeline.id}_analytics.agg_shipments</h3><p><span class="badge warn">not audited</span> the quality '
-        "checks have not passed for this row</p>"
+    assert (  # write-audit-publish: the date's new rows never reached consumers
+        f'{pipeline.id}_analytics.agg_shipments</h3><p><span class="badge warn">not published</span> no '
+        "row for this date: consumers see none</p>"
     ) in html
 
 

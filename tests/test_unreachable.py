@@ -117,7 +117,8 @@ def test_a_missing_file_gives_up_after_the_configured_looks_naming_its_url(pipel
     result = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
 
     assert result.returncode == 30, result.stderr[-3000:]
-    assert result.stderr.count(f"landing file missing: {reviews}") == 3
+    looks = [line for line in result.stderr.splitlines() if line.endswith(f"landing file missing: {reviews}")]
+    assert len(looks) == 3, looks
     summary = result.stderr[result.stderr.index("===== Luigi Execution Summary =====") :]
     assert "* 1 failed:\n    - 1 LandingFile(date=2025-07-01, name=reviews)" in summary
     assert pipeline.analytics(TINY_DATE)["agg_shipments"] is None, "nothing is published without all files"
@@ -134,7 +135,7 @@ def test_while_waiting_for_late_files_a_failing_step_is_retried_as_often_as_the_
     result = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
 
     assert result.returncode == 30, result.stderr[-3000:]
-    assert f"BadFile: {orders}: line 1: expected header order_id," in result.stderr
+    assert f"LoadStaging orders 2025-07-01: {orders}: line 1: expected header order_id," in result.stderr
     summary = result.stderr[result.stderr.index("===== Luigi Execution Summary =====") :]
     assert "* 1 failed:\n    - 1 LoadStaging(date=2025-07-01, name=orders)" in summary
 
@@ -149,7 +150,9 @@ def test_a_missing_file_without_waiting_is_missing_data(pipeline, tmp_path):
     )
 
     assert result.returncode == 20, result.stderr[-3000:]
-    assert result.stderr.count(f"landing file missing: {reviews}") == 1
+    looks = [line for line in result.stderr.splitlines() if line.endswith(f"landing file missing: {reviews}")]
+    assert len(looks) == 1, looks
+    assert f"MISSING  LandingFile reviews 2025-07-01: landing file missing: {reviews} (more: " in result.stderr
 
 
 def test_status_and_report_never_wait_for_a_late_file(pipeline, tmp_path):
