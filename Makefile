@@ -8,7 +8,7 @@ DATE ?= 2026-11-24
 SCHEDULER_PORT ?= 8082
 SCHEDULER_DIR ?= var/scheduler
 
-.PHONY: install run test lint bench stop clean scheduler scheduler-stop
+.PHONY: install run test lint bench stop clean scheduler scheduler-stop container-test
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# the Dockerfile and compose.yaml, proved with podman on a base image built here (no registry); see .ci/container-test
+container-test: install
+	bash .ci/container-test
 
 # the benchmark (not part of `make test`): BENCH_DSN picks the PostgreSQL, BENCH_QUICK=1 skips the 10M run
 bench: install $(VENV)/.bench-installed
