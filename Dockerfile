@@ -16,14 +16,16 @@ COPY pyproject.toml ./
 RUN python3 -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
         > /tmp/requirements.txt \
     && /opt/d2b/bin/pip install --quiet -r /tmp/requirements.txt
-COPY README.md luigi.cfg ./
-COPY config ./config
-COPY container ./container
-COPY sql ./sql
+COPY README.md ./
 COPY d2b_luigi ./d2b_luigi
+# pip and setuptools are needed no more (and every running image is smaller without them)
 RUN /opt/d2b/bin/pip install --quiet --no-deps -e . \
     && /opt/d2b/bin/python -m compileall -q d2b_luigi \
     && /opt/d2b/bin/pip uninstall --quiet --yes pip setuptools
+COPY luigi.cfg ./
+COPY config ./config
+COPY container ./container
+COPY sql ./sql
 
 # ---- scheduler: luigid; state in /var/lib/d2b/scheduler, history in the database D2B_SCHEDULER_HISTORY_DB
 FROM ${BASE_IMAGE} AS scheduler

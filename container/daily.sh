@@ -5,6 +5,8 @@
 set -u
 at="${D2B_DAILY_AT:-06:30}"
 date -d "today $at" >/dev/null 2>&1 || { echo "daily: D2B_DAILY_AT=$at is not a time (HH:MM)"; exit 2; }
+# glibc takes an unknown TZ for UTC without a word
+[ -z "${TZ:-}" ] || [ -e "/usr/share/zoneinfo/$TZ" ] || { echo "daily: TZ=$TZ is not a known time zone"; exit 2; }
 trap 'exit 0' TERM INT
 while true; do
     now=$(date +%s)
