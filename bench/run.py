@@ -33,7 +33,7 @@ import psycopg2.extensions
 from luigi.task_register import Register
 from psycopg2 import sql
 
-from d2b_luigi import generate, sqlfiles
+from d2b_luigi import generate, migrations, sqlfiles
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.extract import Download
 from d2b_luigi.tasks.load import CreateStagingTable, LoadStaging
@@ -151,10 +151,13 @@ class Warehouse:
             self.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
     def create_staging_tables(self, schema: str, names=tuple(SOURCES)) -> None:
-        """The pipeline's own staging DDL (sql/ddl/staging_*.sql and the run date's partition), in another schema."""
-        self.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        """The pipeline's own staging tables (sql/migrations/, and the run date's partition), in another schema."""
+        connection = psycopg2.connect(self.dsn)
+        try:
+            migrations.upgrade(connection, schema, f"{schema}_meta")  # the analytics tables go to {schema}_meta
+        finally:
+            connection.close()
         for name in names:
-            self.execute(sqlfiles.statement(f"ddl/staging_{name}", staging=schema))
             if self.execute("SELECT to_regclass(%s)", (f'"{schema}"."{leaf(name)}"',))[0][0]:
                 continue
             self.execute(

@@ -17,6 +17,7 @@ from d2b_luigi.tasks.extract import Download, LandingFile
 from d2b_luigi.tasks.load import CreateStagingTable, LoadStaging
 from d2b_luigi.tasks.pipeline import RunAll
 from d2b_luigi.tasks.quality import QualityCheck
+from d2b_luigi.tasks.schema import MigrateSchema
 from d2b_luigi.tasks.transform import CreateAnalyticsTable, Transform
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Export",
     "LandingFile",
     "LoadStaging",
+    "MigrateSchema",
     "QualityCheck",
     "RunAll",
     "Transform",

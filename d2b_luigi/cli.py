@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from d2b_luigi import generate, lake, warehouse
+from d2b_luigi import generate, lake, migrations, warehouse
 from d2b_luigi.catalog import SOURCES, TABLES
 from d2b_luigi.config import settings
 
@@ -76,6 +76,32 @@ def invalidate(args: argparse.Namespace) -> None:
         )
     else:
         print(f"the next `luigi --module d2b_luigi RunAll --date {args.date}` redoes it")
+
+
+def migrate(args: argparse.Namespace) -> None:
+    """Bring the warehouse's schemas to this release's version (RunAll does it first too); --dry-run lists."""
+    s = settings()
+    release = {m.version: m.name for m in migrations.available()}
+    connection = warehouse.connect(s.dsn)
+    try:
+        with connection.cursor() as cursor:
+            before = migrations.applied_versions(cursor, s.analytics_schema)
+            for line in migrations.changed_since_applied(cursor, s.analytics_schema):
+                print(f"warning: {line}")
+        connection.rollback()
+        print(
+            f"{s.analytics_schema}: schema at {migrations.describe(max(before, default=0), before)}; this release: "
+            f"{migrations.describe(migrations.release_version(), release)}"
+        )
+        done = migrations.upgrade(connection, s.staging_schema, s.analytics_schema, dry_run=args.dry_run)
+    finally:
+        connection.close()
+    for migration in done:
+        print(f"{'would apply' if args.dry_run else 'applied'} {migration}")
+    if not done:
+        print("nothing to apply")
+    elif not args.dry_run:
+        print(f"{s.analytics_schema}: schema now at {migrations.describe(done[-1].version, release)}")
 
 
 def status(args: argparse.Namespace) -> None:
@@ -147,6 +173,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
     p.set_defaults(func=invalidate)
 
+    p = commands.add_parser("migrate", help=migrate.__doc__)
+    p.add_argument("--dry-run", action="store_true", help="list the migrations that would be applied, apply none")
+    p.set_defaults(func=migrate)
+
     p = commands.add_parser("status", help=status.__doc__)
     p.add_argument("--date", type=dt.date.fromisoformat, required=True)
     p.set_defaults(func=status)
@@ -157,7 +187,10 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=report)
 
     args = parser.parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except migrations.MigrationError as exc:
+        sys.exit(f"d2b {args.command}: {exc}")
 
 
 if __name__ == "__main__":

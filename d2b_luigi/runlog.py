@@ -12,6 +12,7 @@ import logging
 import time
 
 import luigi
+import psycopg2.errors
 
 from d2b_luigi import warehouse
 from d2b_luigi.tasks.base import PipelineTask
@@ -59,13 +60,22 @@ def record(task: PipelineTask, status: str, error: str | None = None) -> None:
         "error": error,
         **dict.fromkeys(COUNTS),
     }
-    settings = task.settings
     try:
-        warehouse.ensure_bookkeeping(settings)
-        with warehouse.shared_connection(settings.dsn).cursor() as cursor:
-            if status == "done":
-                row.update(task.row_counts(cursor))
-            cursor.execute(warehouse.statement(settings, "runlog/record"), row)
+        try:
+            _insert(task, status, row)
+        except (psycopg2.errors.UndefinedTable, psycopg2.errors.InvalidSchemaName):
+            # a new warehouse whose first step (a download) ran before its schema was made
+            warehouse.ensure_schema(task.settings)
+            _insert(task, status, row)
     except Exception as exc:  # the run log is for people; it must never fail a step
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         log.warning("could not write the run log for %s: %s", task.step_id, reason)
+
+
+def _insert(task: PipelineTask, status: str, row: dict) -> None:
+    """One INSERT on the shared autocommit connection; it never migrates, so a failed migration is logged too."""
+    settings = task.settings
+    with warehouse.shared_connection(settings.dsn).cursor() as cursor:
+        if status == "done":
+            row.update(task.row_counts(cursor))
+        cursor.execute(warehouse.statement(settings, "runlog/record"), row)

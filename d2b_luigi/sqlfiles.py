@@ -22,7 +22,12 @@ def statement(name: str, **parts: str | sql.Composable) -> sql.Composed:
 
     Values are never formatted in: they stay ``%(name)s`` parameters for ``cursor.execute``.
     """
-    return sql.SQL(text(name)).format(
+    return compose(text(name), **parts)
+
+
+def compose(template: str, **parts: str | sql.Composable) -> sql.Composed:
+    """``template`` with each ``{placeholder}`` replaced, as :func:`statement` does for a file."""
+    return sql.SQL(template).format(
         **{key: sql.Identifier(value) if isinstance(value, str) else value for key, value in parts.items()}
     )
 

@@ -8,7 +8,7 @@ import datetime as dt
 import luigi
 import psycopg2.errors
 
-from d2b_luigi import warehouse
+from d2b_luigi import migrations, warehouse
 from d2b_luigi.config import Settings
 from d2b_luigi.runlog import COUNTS, run_date
 from d2b_luigi.tasks.cleanup import CleanUp
@@ -49,6 +49,7 @@ class DateStatus:
     done: bool
     steps: list[Step]
     quality: list[dict]
+    schema: dict[int, str]  # the migrations recorded in the warehouse, {version: name}
 
 
 def fetch(settings: Settings, name: str, params: dict) -> list[dict]:
@@ -65,6 +66,7 @@ def fetch(settings: Settings, name: str, params: dict) -> list[dict]:
 
 def date_status(settings: Settings, date: dt.date) -> DateStatus:
     """Every step of ``RunAll(date)`` with its state and latest run, and the date's quality results."""
+    schema = warehouse.schema_versions(settings)
     tasks = [task for task in steps(date) if not isinstance(task, RunAll)]
     latest = {
         row["step_id"]: row for row in fetch(settings, "runlog/latest", {"step_ids": [task.step_id for task in tasks]})
@@ -85,7 +87,7 @@ def date_status(settings: Settings, date: dt.date) -> DateStatus:
             )
         )
     quality = fetch(settings, "report/quality", {"run_date": date})
-    return DateStatus(date=date, done=RunAll(date=date).complete(), steps=result, quality=quality)
+    return DateStatus(date=date, done=RunAll(date=date).complete(), steps=result, quality=quality, schema=schema)
 
 
 def state(task: luigi.Task, last_run: str | None, cleaned: bool) -> str:
@@ -108,11 +110,24 @@ def duration(seconds: float) -> str:
     return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
 
 
+def schema_line(applied: dict[int, str]) -> str:
+    """``schema version 3 (0003_publish), this release's`` or how far behind it is."""
+    current = migrations.describe(max(applied, default=0), applied)
+    release = migrations.available()[-1]
+    if release.version == max(applied, default=0):
+        return f"schema {current}, this release's"
+    return (
+        f"schema {current}; this release brings version {release.version} ({release.name}) "
+        f"with the next RunAll or `d2b migrate`"
+    )
+
+
 def format_status(settings: Settings, status: DateStatus) -> str:
     """The plain-text table ``d2b status`` prints."""
     row = "{:<46} {:<11} {:<19} {:>10} {:>9} {:>9} {:>9}"
     lines = [
         f"{settings.analytics_schema} for {status.date}: {'done' if status.done else 'NOT done'}",
+        schema_line(status.schema),
         "",
         row.format("step", "state", "finished (UTC)", "took", "loaded", "rejected", "exported"),
     ]

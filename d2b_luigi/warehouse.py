@@ -14,7 +14,7 @@ import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
 
-from d2b_luigi import sqlfiles
+from d2b_luigi import migrations, sqlfiles
 from d2b_luigi.config import Settings
 
 log = logging.getLogger("d2b_luigi")
@@ -61,26 +61,44 @@ def statement(settings: Settings, name: str, **parts: sql.Composable) -> sql.Com
     return sqlfiles.statement(name, **schemas(settings), **parts)
 
 
-_ready: set[tuple[int, str, str]] = set()
+_current: set[tuple[int, str, str]] = set()
 
 
-def ensure_bookkeeping(settings: Settings) -> None:
-    """Create the pipeline's schemas and bookkeeping tables, once per process.
+def ensure_schema(settings: Settings) -> list[migrations.Migration]:
+    """Bring the id's schemas to this release's version, once per process; the migrations it applied.
 
-    In a short transaction of its own: its advisory lock must not be held for a whole step, or steps in
-    parallel worker processes would run one at a time.
+    In short transactions of its own (one per migration): its advisory lock must not be held for a whole
+    step, or steps in parallel worker processes would run one at a time.
     """
-    key = (os.getpid(), settings.dsn, settings.id)
-    if key in _ready:
-        return
+    if schema_is_current(settings):  # cached; else two reads on the shared connection, no lock
+        return []
     connection = connect(settings.dsn)
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement(settings, "ddl/bookkeeping"))
-        connection.commit()
+        applied = migrations.upgrade(connection, settings.staging_schema, settings.analytics_schema)
     finally:
         connection.close()
-    _ready.add(key)
+    for migration in applied:
+        log.info("%s: applied %s", settings.analytics_schema, migration)
+    _current.add((os.getpid(), settings.dsn, settings.id))
+    return applied
+
+
+def schema_versions(settings: Settings) -> dict[int, str]:
+    """The migrations recorded in the warehouse, {version: name}; empty before the first."""
+    with shared_connection(settings.dsn).cursor() as cursor:
+        return migrations.applied_versions(cursor, settings.analytics_schema)
+
+
+def schema_is_current(settings: Settings) -> bool:
+    """True when the id's schemas are at this release's version (cached); raises when they are newer."""
+    key = (os.getpid(), settings.dsn, settings.id)
+    if key in _current:
+        return True
+    applied = schema_versions(settings)
+    if migrations.pending(applied):
+        return False
+    _current.add(key)
+    return True
 
 
 _idle: dict[tuple[int, str], psycopg2.extensions.connection] = {}
@@ -93,7 +111,7 @@ def transaction(settings: Settings) -> Iterator:
     The connection is kept for the process's next transaction (one connection setup per process, not
     per step); one that failed is closed, never reused.
     """
-    ensure_bookkeeping(settings)
+    ensure_schema(settings)
     key = (os.getpid(), settings.dsn)
     connection = _idle.pop(key, None)
     if connection is None or connection.closed:
@@ -199,6 +217,19 @@ class TableTarget(luigi.Target):
 
     def __repr__(self) -> str:
         return f"TableTarget({self.schema}.{self.table})"
+
+
+class SchemaTarget(luigi.Target):
+    """Done when the id's schemas are at this release's schema version (``sql/migrations/``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def exists(self) -> bool:
+        return schema_is_current(self.settings)
+
+    def __repr__(self) -> str:
+        return f"SchemaTarget({self.settings.id}, version {migrations.release_version()})"
 
 
 class CountingReader:

@@ -42,7 +42,8 @@ def test_every_task_run_is_logged_with_duration_and_row_counts(finished):
     assert {r[0]: r[2:5] for r in rows} == COUNTS
     assert all(r[1] == "done" and r[5] and r[6] for r in rows)
     # steps that are not per date are logged too, without a date
-    assert finished.query("SELECT count(*) FROM {a}.run_log WHERE ingestion_date IS NULL") == [(7,)]
+    # (MigrateSchema, Dimensions, 3 CreateStagingTable, 3 CreateAnalyticsTable)
+    assert finished.query("SELECT count(*) FROM {a}.run_log WHERE ingestion_date IS NULL") == [(8,)]
 
 
 def test_a_failed_task_is_logged_with_its_error(pipeline, monkeypatch):

@@ -1,4 +1,4 @@
-"""Create the staging tables and stream each day's CSV into them.
+"""Stream each day's CSV into them.
 
 The fast path is one ``COPY … FROM STDIN (FORMAT csv, FREEZE)`` into the date's partition, followed by one
 cheap query that asks whether any row could need rejecting. Only when COPY fails or that query says yes
@@ -23,6 +23,7 @@ from d2b_luigi.catalog import COLUMNS, SOURCES
 from d2b_luigi.tasks.base import DatabaseStep, FailAfterCommit, PipelineTask, Progress
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.extract import Download
+from d2b_luigi.tasks.schema import MigrateSchema
 
 log = logging.getLogger("d2b_luigi")
 
@@ -41,18 +42,16 @@ class _NeedsValidation(Exception):
     pass
 
 
-class CreateStagingTable(PipelineTask):
-    """``{id}_staging.<name>`` exists, partitioned by run date (the seed's creating_*_staging)."""
+class CreateStagingTable(PipelineTask, luigi.WrapperTask):
+    """``{id}_staging.<name>`` exists, partitioned by run date (the seed's creating_*_staging).
+
+    The table comes from ``sql/migrations/``, so this is done when the schema is at the release's version.
+    """
 
     name = luigi.ChoiceParameter(choices=SOURCES)
 
-    def output(self):
-        return warehouse.TableTarget(self.settings, self.settings.staging_schema, self.name)
-
-    def run(self) -> None:
-        with warehouse.transaction(self.settings) as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:ddl'))")
-            cursor.execute(warehouse.statement(self.settings, f"ddl/staging_{self.name}"))
+    def requires(self):
+        return MigrateSchema()
 
 
 def partition(settings, name: str, date) -> sql.Identifier:

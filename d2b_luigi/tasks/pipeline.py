@@ -10,6 +10,7 @@ import luigi.task
 from d2b_luigi.catalog import TABLES
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.export import Export
+from d2b_luigi.tasks.schema import MigrateSchema
 
 
 class RunAll(luigi.task.MixinNaiveBulkComplete, luigi.WrapperTask):
@@ -18,7 +19,8 @@ class RunAll(luigi.task.MixinNaiveBulkComplete, luigi.WrapperTask):
     date = luigi.DateParameter()
 
     def requires(self):
-        return [*(Export(date=self.date, table=table) for table in TABLES), CleanUp(date=self.date)]
+        # the schema first: a release older than the warehouse refuses even a finished date
+        return [MigrateSchema(), *(Export(date=self.date, table=table) for table in TABLES), CleanUp(date=self.date)]
 
 
 def steps(date: dt.date) -> list[luigi.Task]:

@@ -1,4 +1,4 @@
-"""Create the analytics tables and compute each date's row with the SQL in ``sql/transform/``."""
+"""Compute each date's row with the SQL in ``sql/transform/``."""
 
 from __future__ import annotations
 
@@ -10,20 +10,19 @@ from d2b_luigi.catalog import SOURCES, TABLES
 from d2b_luigi.tasks.base import DatabaseStep, PipelineTask
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.load import LoadStaging, partition
+from d2b_luigi.tasks.schema import MigrateSchema
 
 
-class CreateAnalyticsTable(PipelineTask):
-    """``{id}_analytics.<table>`` exists (the seed's creating_agg_*)."""
+class CreateAnalyticsTable(PipelineTask, luigi.WrapperTask):
+    """``{id}_analytics.<table>`` exists (the seed's creating_agg_*).
+
+    The table comes from ``sql/migrations/``, so this is done when the schema is at the release's version.
+    """
 
     table = luigi.ChoiceParameter(choices=TABLES)
 
-    def output(self):
-        return warehouse.TableTarget(self.settings, self.settings.analytics_schema, self.table)
-
-    def run(self) -> None:
-        with warehouse.transaction(self.settings) as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:ddl'))")
-            cursor.execute(warehouse.statement(self.settings, f"ddl/{self.table}"))
+    def requires(self):
+        return MigrateSchema()
 
 
 class Transform(DatabaseStep):
