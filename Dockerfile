@@ -11,11 +11,12 @@ FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 RUN python3 -m venv /opt/d2b
 WORKDIR /app
-# the dependencies first: this layer is rebuilt only when pyproject.toml changes
-COPY pyproject.toml ./
+# the dependencies first, at the versions of constraints.txt (as `make install`): this layer is rebuilt only
+# when one of the two files changes
+COPY pyproject.toml constraints.txt ./
 RUN python3 -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
         > /tmp/requirements.txt \
-    && /opt/d2b/bin/pip install --quiet -r /tmp/requirements.txt
+    && /opt/d2b/bin/pip install --quiet -c constraints.txt -r /tmp/requirements.txt
 COPY README.md ./
 COPY d2b_luigi ./d2b_luigi
 # pip and setuptools are needed no more (and every running image is smaller without them)
@@ -61,10 +62,10 @@ CMD ["/usr/local/bin/warehouse.sh"]
 # ---- lake: moto's S3 server (objects in memory) with the bucket D2B_LAKE_BUCKET created at start; moto's S3
 # and the two packages of its server only (the `server` extra brings every AWS service's, ~300 MB)
 FROM ${BASE_IMAGE} AS lake
-ARG MOTO_VERSION=5.2.5
+COPY constraints.txt /tmp/constraints.txt
 RUN python3 -m venv /opt/lake \
     && PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 /opt/lake/bin/pip install --quiet \
-        "moto[s3]==${MOTO_VERSION}" "flask>=3,<4" "flask-cors>=4,<7" \
+        -c /tmp/constraints.txt "moto[s3]" flask flask-cors \
     && useradd --system --user-group --uid 10002 lake
 COPY container/lake.sh /usr/local/bin/lake.sh
 ENV PATH=/opt/lake/bin:$PATH D2B_LAKE_BUCKET=d2b-lake

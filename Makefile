@@ -8,15 +8,25 @@ DATE ?= 2026-11-24
 SCHEDULER_PORT ?= 8082
 SCHEDULER_DIR ?= var/scheduler
 
-.PHONY: install run test lint bench stop clean scheduler scheduler-stop container-test
+# the pinned versions every install uses (CI, the container image too); `make lock` refreshes it
+CONSTRAINTS := constraints.txt
+
+.PHONY: install run test lint bench stop clean scheduler scheduler-stop lock container-test
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	touch $@
+
+# re-resolve every dependency (all extras) to its newest allowed version, one file valid on Python 3.10-3.13
+lock:
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet uv
+	$(VENV)-lock/bin/uv pip compile pyproject.toml --all-extras --universal --python-version 3.10 --upgrade \
+		--output-file $(CONSTRAINTS)
 
 run: install
 	$(BIN)/d2b sample --as-of $(DATE)
@@ -34,8 +44,8 @@ container-test: install
 bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py
 
-$(VENV)/.bench-installed: pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+$(VENV)/.bench-installed: pyproject.toml $(CONSTRAINTS)
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[dev,bench]'
 	touch $@
 
 lint: install
@@ -53,5 +63,6 @@ scheduler-stop: install
 stop: install
 	$(BIN)/d2b stop
 
-clean: stop scheduler-stop
+# luigid first: its history may live in the embedded PostgreSQL
+clean: scheduler-stop stop
 	rm -rf var

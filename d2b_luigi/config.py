@@ -1,7 +1,10 @@
 """Settings of a deployment.
 
 Every setting is resolved in this order: command line (``--d2b-<name>``) > environment variable
-(``D2B_<NAME>``) > the ``[d2b]`` section of luigi.cfg > built-in default.
+(``D2B_<NAME>``) > the ``[d2b]`` section of luigi.cfg > built-in default. ``d2b`` is a plain
+``luigi.Config``: luigi itself resolves the command line, luigi.cfg and the default, and the environment
+ranks between the command line and luigi.cfg. A value that cannot be used is a ``ConfigError`` whose
+one-line message names where it came from (``flag --d2b-id``, ``environment D2B_ID``, ``luigi.cfg [d2b] id``).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import luigi
 from luigi.cmdline_parser import CmdlineParser
@@ -19,90 +23,44 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 class ConfigError(ValueError):
-    """A setting has a value the pipeline cannot use."""
-
-
-class _FromEnv:
-    """Mixin for luigi parameters: an environment variable ranks between the command line and luigi.cfg."""
-
-    def __init__(self, *args, env: str, **kwargs):
-        self.env = env
-        super().__init__(*args, **kwargs)
-
-    def _value_iterator(self, task_name, param_name):
-        parser = CmdlineParser.get_instance()
-        if parser:
-            found = getattr(parser.known_args, self._parser_global_dest(param_name, task_name), None)
-            yield (self._parse_or_no_value(found), None)
-        raw = os.environ.get(self.env, "")
-        if raw != "":
-            yield (self.parse(raw), None)
-        yield (self._get_value_from_config(task_name, param_name), None)
-        yield (self._default, None)
-
-
-class EnvParameter(_FromEnv, luigi.Parameter):
-    pass
-
-
-class EnvOptionalParameter(_FromEnv, luigi.OptionalParameter):
-    pass
-
-
-class EnvFloatParameter(_FromEnv, luigi.FloatParameter):
-    pass
-
-
-class EnvIntParameter(_FromEnv, luigi.IntParameter):
-    pass
+    """A setting has a value the pipeline cannot use; the message is one line that names its source."""
 
 
 class d2b(luigi.Config):  # noqa: N801 - luigi names the config section after the class
     """The ``[d2b]`` section."""
 
-    warehouse_dsn = EnvOptionalParameter(
-        env="D2B_WAREHOUSE_DSN",
+    warehouse_dsn = luigi.OptionalParameter(
         default=None,
         visibility=ParameterVisibility.PRIVATE,
         significant=False,
         description="libpq URI of the warehouse; unset: an embedded PostgreSQL under the work dir",
     )
-    id = EnvParameter(env="D2B_ID", default="d2b", description="warehouse id: schemas {id}_staging, {id}_analytics")
-    common_schema = EnvParameter(env="D2B_COMMON_SCHEMA", default="if_common", description="schema of the dimensions")
-    landing_url = EnvParameter(
-        env="D2B_LANDING_URL", default="", description="folder of the incoming CSVs (s3://bucket/prefix or a path)"
-    )
-    export_url = EnvParameter(env="D2B_EXPORT_URL", default="", description="folder the exports go to")
-    work_dir = EnvParameter(env="D2B_WORK_DIR", default=str(PROJECT_DIR / "var"), description="local working directory")
-    seed_dimensions = EnvOptionalParameter(
-        env="D2B_SEED_DIMENSIONS",
+    id = luigi.Parameter(default="d2b", description="warehouse id: schemas {id}_staging, {id}_analytics")
+    common_schema = luigi.Parameter(default="if_common", description="schema of the dimensions")
+    landing_url = luigi.Parameter(default="", description="folder of the incoming CSVs (s3://bucket/prefix or a path)")
+    export_url = luigi.Parameter(default="", description="folder the exports go to")
+    work_dir = luigi.Parameter(default=str(PROJECT_DIR / "var"), description="local working directory")
+    seed_dimensions = luigi.OptionalParameter(
         default=None,
         description="create missing dimension tables from CSVs (default: on for the embedded warehouse only)",
     )
-    dimensions_url = EnvParameter(
-        env="D2B_DIMENSIONS_URL", default="", description="folder of the dimension CSVs used for seeding"
-    )
-    holidays = EnvParameter(
-        env="D2B_HOLIDAYS",
+    dimensions_url = luigi.Parameter(default="", description="folder of the dimension CSVs used for seeding")
+    holidays = luigi.Parameter(
         default="01-01,05-01,12-25,12-26",
         description="public holidays for a generated dim_dates: MM-DD (every year) or YYYY-MM-DD, comma-separated",
     )
-    s3_max_attempts = EnvIntParameter(
-        env="D2B_S3_MAX_ATTEMPTS", default=5, description="attempts per S3 call (botocore standard retry mode)"
+    s3_max_attempts = luigi.IntParameter(default=5, description="attempts per S3 call (botocore standard retry mode)")
+    landing_checks = luigi.IntParameter(
+        default=1, description="how many times to look for a landing file before giving up"
     )
-    landing_checks = EnvIntParameter(
-        env="D2B_LANDING_CHECKS", default=1, description="how many times to look for a landing file before giving up"
+    landing_check_interval = luigi.FloatParameter(
+        default=300.0, description="seconds between two looks for a landing file"
     )
-    landing_check_interval = EnvFloatParameter(
-        env="D2B_LANDING_CHECK_INTERVAL", default=300.0, description="seconds between two looks for a landing file"
-    )
-    max_reject_ratio = EnvFloatParameter(
-        env="D2B_MAX_REJECT_RATIO",
+    max_reject_ratio = luigi.FloatParameter(
         default=0.0,
         description="share of a file's rows that may be rejected before its load fails (0: any reject fails)",
     )
-    webhook_url = EnvOptionalParameter(
-        env="D2B_WEBHOOK_URL",
+    webhook_url = luigi.OptionalParameter(
         default=None,
         visibility=ParameterVisibility.PRIVATE,
         significant=False,
@@ -110,33 +68,69 @@ class d2b(luigi.Config):  # noqa: N801 - luigi names the config section after th
     )
 
 
+def env_name(name: str) -> str:
+    return "D2B_" + name.upper()
+
+
+def _on_command_line(name: str) -> bool:
+    """Whether the running ``luigi`` command was given ``--d2b-<name>`` (argparse stores it as ``d2b_<name>``)."""
+    parser = CmdlineParser.get_instance()
+    return parser is not None and getattr(parser.known_args, f"d2b_{name}", None) is not None
+
+
+def source(name: str) -> str:
+    """Where setting ``name`` comes from, as a user would spell it: ``flag --d2b-id``, ``environment D2B_ID``, …"""
+    if _on_command_line(name):
+        return f"flag --d2b-{name.replace('_', '-')}"
+    if os.environ.get(env_name(name), "") != "":
+        return f"environment {env_name(name)}"
+    if luigi.configuration.get_config().has_option("d2b", name):
+        return f"luigi.cfg [d2b] {name}"
+    return f"default [d2b] {name}"
+
+
+def resolve(name: str) -> tuple[Any, str]:
+    """The value of setting ``name`` and its source; a value that does not parse is a ``ConfigError``."""
+    where = source(name)
+    param = dict(d2b.get_params())[name]
+    try:
+        if where.startswith("environment "):
+            return param.normalize(param.parse(os.environ[env_name(name)])), where
+        return param.task_value("d2b", name), where
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 class Settings:
     """The resolved, validated settings the tasks work with."""
 
-    def __init__(self, cfg: d2b | None = None) -> None:
-        cfg = cfg or d2b()
-        self.id = identifier(cfg.id, "D2B_ID")
-        self.common_schema = identifier(cfg.common_schema, "D2B_COMMON_SCHEMA")
+    def __init__(self) -> None:
+        values = {name: resolve(name) for name, _ in d2b.get_params()}
+        self.sources = {name: where for name, (_, where) in values.items()}
+        cfg = {name: value for name, (value, _) in values.items()}
+        self.id = identifier(cfg["id"], self.sources["id"])
+        self.common_schema = identifier(cfg["common_schema"], self.sources["common_schema"])
         self.staging_schema = f"{self.id}_staging"
         self.analytics_schema = f"{self.id}_analytics"
-        self.work_dir = Path(cfg.work_dir)
-        self.embedded = not cfg.warehouse_dsn
-        self._dsn = cfg.warehouse_dsn
+        self.work_dir = Path(cfg["work_dir"])
+        self.embedded = not cfg["warehouse_dsn"]
+        self._dsn = cfg["warehouse_dsn"]
         self.landing_url = folder(
-            cfg.landing_url or str(self.work_dir / "lake" / "landing" / "{date}"), "D2B_LANDING_URL"
+            cfg["landing_url"] or str(self.work_dir / "lake" / "landing" / "{date}"), self.sources["landing_url"]
         )
         self.export_url = folder(
-            cfg.export_url or str(self.work_dir / "lake" / "analytics_export" / "{id}" / "{date}"), "D2B_EXPORT_URL"
+            cfg["export_url"] or str(self.work_dir / "lake" / "analytics_export" / "{id}" / "{date}"),
+            self.sources["export_url"],
         )
-        self.dimensions_url = cfg.dimensions_url or str(self.work_dir / "lake" / "dimensions")
-        seed = cfg.seed_dimensions
-        self.seed_dimensions = self.embedded if seed is None else luigi.BoolParameter().parse(seed)
-        self.holidays = [h.strip() for h in cfg.holidays.split(",") if h.strip()]
-        self.s3_max_attempts = cfg.s3_max_attempts
-        self.max_reject_ratio = cfg.max_reject_ratio
-        self.landing_checks = max(1, cfg.landing_checks)
-        self.landing_check_interval = cfg.landing_check_interval
-        self.webhook_url = cfg.webhook_url
+        self.dimensions_url = cfg["dimensions_url"] or str(self.work_dir / "lake" / "dimensions")
+        seed = cfg["seed_dimensions"]
+        self.seed_dimensions = self.embedded if seed is None else boolean(seed, self.sources["seed_dimensions"])
+        self.holidays = [h.strip() for h in cfg["holidays"].split(",") if h.strip()]
+        self.s3_max_attempts = cfg["s3_max_attempts"]
+        self.max_reject_ratio = cfg["max_reject_ratio"]
+        self.landing_checks = max(1, cfg["landing_checks"])
+        self.landing_check_interval = cfg["landing_check_interval"]
+        self.webhook_url = cfg["webhook_url"]
 
     @property
     def dsn(self) -> str:
@@ -167,6 +161,12 @@ def identifier(value: str, setting: str) -> str:
             f"{setting}={value!r} is not a plain identifier (lower-case letters, digits, underscores, at most 40)"
         )
     return value
+
+
+def boolean(value: str, setting: str) -> bool:
+    if value.strip().lower() not in ("true", "false"):
+        raise ConfigError(f"{setting}={value!r} is not true or false")
+    return value.strip().lower() == "true"
 
 
 def folder(url: str, setting: str) -> str:

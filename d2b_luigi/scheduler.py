@@ -1,7 +1,7 @@
 """The central scheduler: start and stop ``luigid`` on 127.0.0.1, its state, logs, pid file and history in one folder.
 
 luigid reads ``./luigi.cfg`` plus ``config/luigid.cfg`` (task history on). The history database is
-``D2B_SCHEDULER_HISTORY_DB`` (an SQLAlchemy URL, e.g. PostgreSQL) or else SQLite in the folder.
+``D2B_SCHEDULER_HISTORY_DB`` (an SQLAlchemy URL) or else the warehouse, in schema ``{id}_scheduler``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
+
+import psycopg2.extensions
+from psycopg2 import sql
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "luigid.cfg"
 ADDRESS = "127.0.0.1"
@@ -57,11 +61,9 @@ def start(folder: Path, port: int) -> str:
         raise SchedulerError(f"another scheduler already answers on {url}; choose another port")
     pidfile(folder).unlink(missing_ok=True)  # left by a luigid that did not stop cleanly
     (folder / "log").mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "LUIGI_CONFIG_PATH": str(CONFIG),
-        "D2B_SCHEDULER_HISTORY_DB": os.environ.get("D2B_SCHEDULER_HISTORY_DB") or f"sqlite:///{folder}/history.db",
-    }
+    env = {**os.environ, "LUIGI_CONFIG_PATH": str(CONFIG)}
+    if not os.environ.get("D2B_SCHEDULER_HISTORY_DB"):
+        env.update(warehouse_history())
     command = [
         str(Path(sys.executable).parent / "luigid"),
         "--background",
@@ -76,6 +78,32 @@ def start(folder: Path, port: int) -> str:
             raise SchedulerError(f"luigid did not answer on {url} within {WAIT_S} s; see {folder / 'log'}")
         time.sleep(0.2)
     return url
+
+
+def warehouse_history() -> dict[str, str]:
+    """luigid's environment for a task history in the warehouse, in schema ``{id}_scheduler`` (created here).
+
+    luigi's history tables have fixed names, so the schema is chosen by ``search_path``; the password, if any,
+    goes to luigid as ``PGPASSWORD`` rather than into the URL.
+    """
+    from d2b_luigi.config import settings
+    from d2b_luigi.warehouse import WarehouseUnreachable, connect
+
+    config = settings()
+    schema = f"{config.id}_scheduler"
+    try:
+        connection = connect(config.dsn)
+    except WarehouseUnreachable as exc:
+        raise SchedulerError(f"no database for the task history: {exc}") from None
+    with connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    connection.close()
+    params = psycopg2.extensions.parse_dsn(config.dsn)
+    password = params.pop("password", None)
+    params["options"] = f"{params.get('options', '')} -c search_path={schema}".strip()
+    dsn = psycopg2.extensions.make_dsn(**params)
+    env = {"D2B_SCHEDULER_HISTORY_DB": "postgresql+psycopg2:///?" + urllib.parse.urlencode({"dsn": dsn})}
+    return env | ({"PGPASSWORD": password} if password else {})
 
 
 def stop(folder: Path) -> bool:

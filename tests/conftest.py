@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def dsn(tmp_path_factory) -> str:
+def dsn() -> str:
     """The test warehouse: D2B_TEST_DSN, else an embedded PostgreSQL for the session, stopped at its end.
 
     Never skips: a missing database is a test failure.
@@ -30,12 +31,14 @@ def dsn(tmp_path_factory) -> str:
     url = os.environ.get("D2B_TEST_DSN")
     data_dir = None
     if not url:
-        data_dir = tmp_path_factory.mktemp("pg") / "data"
+        # outside pytest's temp root, which a concurrent pytest may make private to root again
+        data_dir = Path(tempfile.mkdtemp(prefix="d2b-test-pg-")) / "data"
         url = embedded.embedded_dsn(data_dir)
     psycopg2.connect(url, connect_timeout=10).close()
     yield url
     if data_dir is not None:
         embedded.stop(data_dir)
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 class Pipeline:
@@ -122,7 +125,7 @@ class Pipeline:
 
     def drop(self) -> None:
         with psycopg2.connect(self.dsn) as connection, connection.cursor() as cursor:
-            for schema in (f"{self.id}_staging", f"{self.id}_analytics", self.common):
+            for schema in (f"{self.id}_staging", f"{self.id}_analytics", self.common, f"{self.id}_scheduler"):
                 cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         connection.close()
 

@@ -42,7 +42,7 @@ class Cron:
     def __init__(self, pipeline, tmp_path) -> None:
         self.home = tmp_path / "home"
         self.home.mkdir()
-        for name in (".venv", "config", "luigi.cfg", "Makefile", "pyproject.toml"):
+        for name in (".venv", "config", "luigi.cfg", "Makefile", "pyproject.toml", "constraints.txt"):
             (self.home / name).symlink_to(ROOT / name)
         self.port = free_port()
         local_cfg = tmp_path / "test-luigi.cfg"

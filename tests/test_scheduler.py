@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psycopg2
 import psycopg2.extensions
+import sqlalchemy
 
 from d2b_luigi.tasks.pipeline import steps
-from tests.commands import free_port, make, run_luigi
+from tests.commands import BIN, free_port, make, run_luigi
 from tests.conftest import TINY_DATE
 
 PROGRESS = re.compile(r"^(downloaded|loaded|exported) [\d,]+ of [\d,]+ bytes")
@@ -62,8 +65,53 @@ def test_runall_through_luigid_is_done_in_its_api_with_progress_and_history(pipe
     finally:
         make("scheduler-stop", f"SCHEDULER_DIR={folder}")
     assert (folder / "state.pickle").exists(), "luigid saves its state when stopped"
-    assert (folder / "history.db").exists()
     assert list((folder / "log").glob("luigi-server*.log"))
-    for kept in [folder / "state.pickle", folder / "history.db", *(folder / "log").iterdir()]:
+    for kept in [folder / "state.pickle", *(folder / "log").iterdir()]:
         assert PASSWORD.encode() not in kept.read_bytes(), kept
+    assert not (folder / "luigid.pid").exists()
+
+
+def test_luigid_history_is_recorded_in_the_warehouse_under_sqlalchemy_2(pipeline, tmp_path):
+    """No D2B_SCHEDULER_HISTORY_DB: luigid keeps its history in the warehouse, schema {id}_scheduler."""
+    assert int(sqlalchemy.__version__.split(".")[0]) >= 2
+    port, folder = free_port(), tmp_path / "scheduler"
+    pipeline.put_tiny()
+    make("scheduler", f"SCHEDULER_PORT={port}", f"SCHEDULER_DIR={folder}")
+    try:
+        run = run_luigi("RunAll", "--date", str(TINY_DATE), "--scheduler-port", str(port), lock_dir=tmp_path / "lock")
+        assert run.returncode == 0, run.stderr
+        status, page = get(port, "/history/by_name/RunAll")
+        assert status == 200 and "RunAll" in page
+    finally:
+        make("scheduler-stop", f"SCHEDULER_DIR={folder}")
+
+    schema = f"{pipeline.id}_scheduler"
+    events = pipeline.query(
+        f"""SELECT e.event_name FROM "{schema}".tasks t JOIN "{schema}".task_events e ON e.task_id = t.id
+            WHERE t.name = 'RunAll' ORDER BY e.ts, e.id"""
+    )
+    assert [name for (name,) in events] == ["PENDING", "RUNNING", "DONE"]
+    params = dict(
+        pipeline.query(
+            f"""SELECT p.name, p.value FROM "{schema}".task_parameters p JOIN "{schema}".tasks t ON t.id = p.task_id
+                WHERE t.name = 'RunAll'"""
+        )
+    )
+    assert params == {"date": str(TINY_DATE)}
+    assert pipeline.query("SELECT to_regclass('public.tasks')") == [(None,)], "nothing in the public schema"
+
+
+def test_without_a_reachable_history_database_luigid_does_not_start(tmp_path, monkeypatch):
+    monkeypatch.delenv("D2B_SCHEDULER_HISTORY_DB", raising=False)
+    monkeypatch.setenv("D2B_WAREHOUSE_DSN", f"postgresql://etl:{PASSWORD}@127.0.0.1:{free_port()}/dwh")
+    folder = tmp_path / "scheduler"
+    result = subprocess.run(
+        [str(BIN / "d2b"), "scheduler", "start", "--port", str(free_port()), "--dir", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("d2b scheduler: no database for the task history: cannot connect to the warehouse")
+    assert PASSWORD not in result.stderr
     assert not (folder / "luigid.pid").exists()
