@@ -9,7 +9,7 @@ from pathlib import Path
 import luigi.configuration
 import luigi.tools.range  # noqa: F401  (puts RangeDaily on the command line; autoload_range is off)
 
-from d2b_luigi import notify, runlog  # noqa: F401  (register the failure webhook and the run log)
+from d2b_luigi import notify, outcome, runlog  # noqa: F401  (register the failure webhook and the run log)
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.export import Export
@@ -43,3 +43,5 @@ if not luigi.configuration.get_config().has_section("retcode") and _PROJECT_CONF
     logging.getLogger("d2b_luigi").warning(
         "no luigi.cfg in the current folder: using %s (set LUIGI_CONFIG_PATH to choose another)", _PROJECT_CONFIG
     )
+
+outcome.install()  # under the `luigi` command: say each failed or missing thing after luigi's summary

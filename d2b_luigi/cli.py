@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import shutil
+import signal
 import sys
 from pathlib import Path
 
+import psycopg2.extensions
+
 from d2b_luigi import generate, lake, migrations, warehouse
 from d2b_luigi.catalog import SOURCES, TABLES
-from d2b_luigi.config import settings
+from d2b_luigi.config import ConfigError, settings
+from d2b_luigi.tasks.extract import LakeUnreachable
+from d2b_luigi.warehouse import WarehouseUnreachable
 
 
 def sample(args: argparse.Namespace) -> None:
@@ -138,6 +145,22 @@ def scheduler(args: argparse.Namespace) -> None:
         sys.exit(f"d2b scheduler: {exc}")
 
 
+def psql(args: argparse.Namespace) -> None:
+    """Open psql on the warehouse (embedded or not), with the pipeline's schemas on the search path."""
+    s = settings()
+    binary = shutil.which("psql")
+    if binary is None:
+        sys.exit("d2b psql: psql is not installed or not on PATH (Debian: apt-get install postgresql-client)")
+    params = psycopg2.extensions.parse_dsn(s.dsn)
+    env = dict(os.environ)
+    password = params.pop("password", None)
+    if password:
+        env["PGPASSWORD"] = password  # never on the command line, where `ps` shows it
+    env["PGOPTIONS"] = f"-c search_path={s.analytics_schema},{s.staging_schema},{s.common_schema},public"
+    extra = args.psql_args[1:] if args.psql_args[:1] == ["--"] else args.psql_args
+    os.execve(binary, ["psql", psycopg2.extensions.make_dsn(**params), *extra], env)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="d2b", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -186,9 +209,23 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--output", type=Path, help="the HTML file (default: {work dir}/report/{id}/{date}.html)")
     p.set_defaults(func=report)
 
-    args = parser.parse_args(argv)
+    p = commands.add_parser("psql", help=psql.__doc__, usage="d2b psql [psql's options, e.g. -c 'select …']")
+    p.set_defaults(func=psql)
+
+    args, args.psql_args = parser.parse_known_args(argv)
+    if args.psql_args and args.command != "psql":
+        parser.error(f"unrecognized arguments: {' '.join(args.psql_args)}")
     try:
         args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away (`d2b status | head`): stop quietly, as command line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(128 + signal.SIGPIPE)
+    except (ConfigError, WarehouseUnreachable, LakeUnreachable) as exc:
+        # a setting or a system the operator must fix: one line, and the exit code the `luigi` command gives it
+        print(f"d2b {args.command}: {exc}", file=sys.stderr)
+        sys.exit(35)
     except migrations.MigrationError as exc:
         sys.exit(f"d2b {args.command}: {exc}")
 

@@ -60,6 +60,11 @@ class d2b(luigi.Config):  # noqa: N801 - luigi names the config section after th
         default=0.0,
         description="share of a file's rows that may be rejected before its load fails (0: any reject fails)",
     )
+    allow_empty_files = luigi.BoolParameter(
+        default=False,
+        parsing=luigi.BoolParameter.EXPLICIT_PARSING,
+        description="accept a landing file with a header and no data rows (default: its load fails)",
+    )
     webhook_url = luigi.OptionalParameter(
         default=None,
         visibility=ParameterVisibility.PRIVATE,
@@ -128,6 +133,7 @@ class Settings:
         self.holidays = [h.strip() for h in cfg["holidays"].split(",") if h.strip()]
         self.s3_max_attempts = cfg["s3_max_attempts"]
         self.max_reject_ratio = cfg["max_reject_ratio"]
+        self.allow_empty_files = cfg["allow_empty_files"]
         self.landing_checks = max(1, cfg["landing_checks"])
         self.landing_check_interval = cfg["landing_check_interval"]
         self.webhook_url = cfg["webhook_url"]

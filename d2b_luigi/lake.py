@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import os
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -85,6 +87,50 @@ def fetch(settings: Settings, url: str, local_path: str, on_progress: Callable[[
             sink.write(chunk)
             done.add(len(chunk))
             pause_point("Download")  # part of the file written
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class BadGzip(ValueError):
+    """Gzip content that cannot be decompressed (truncated, corrupt); the message names the landing file."""
+
+
+class _Gunzip(gzip.GzipFile):
+    """A gzip file whose read errors name the landing file it came from."""
+
+    def __init__(self, path: str, url: str) -> None:
+        super().__init__(path, "rb")
+        self.url = url
+
+    def _bad(self, exc: Exception) -> BadGzip:
+        return BadGzip(f"{self.url}: not a complete gzip file ({exc}); nothing was loaded")
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return super().read(size)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise self._bad(exc) from None
+
+    def readline(self, size: int = -1) -> bytes:
+        try:
+            return super().readline(size)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise self._bad(exc) from None
+
+
+def open_csv(path: str, url: str) -> tuple[IO[bytes], int]:
+    """The download of the landing file ``url`` to read, and its size in bytes; gzip content is decompressed
+    as it is read. The size of gzip content is the one its trailer records (modulo 4 GiB, as gzip keeps it).
+    """
+    with open(path, "rb") as probe:
+        gzipped = probe.read(2) == GZIP_MAGIC
+        if gzipped:
+            probe.seek(-4, os.SEEK_END)
+            size = int.from_bytes(probe.read(4), "little")
+    if gzipped:
+        return _Gunzip(path, url), size
+    return open(path, "rb"), os.path.getsize(path)
 
 
 class _Counter:

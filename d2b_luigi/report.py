@@ -10,7 +10,9 @@ from pathlib import Path
 
 from d2b_luigi.catalog import TABLES
 from d2b_luigi.config import Settings
-from d2b_luigi.status import DateStatus, Step, date_status, duration, fetch
+from d2b_luigi.status import DateStatus, Step, date_status, duration, fetch, interrupted
+
+SHOWN_REJECTS = 10
 
 STYLE = """
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 24px 32px;
@@ -26,6 +28,7 @@ th { background: #f6f8fa; font-weight: 600; } td.num { text-align: right; font-v
 .cards { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
 .cards h3 { font-size: 14px; margin: 0 0 4px; font-family: ui-monospace, monospace; }
 svg text { font: 12px system-ui, sans-serif; fill: #1f2328; } svg .axis { stroke: #d0d7de; }
+pre.error { background: #fff5f5; border: 1px solid #ffcecb; padding: 8px; white-space: pre-wrap; }
 svg .done { fill: #2da44e; } svg .failed { fill: #cf222e; } svg .tick { fill: #59636e; }
 """
 
@@ -63,15 +66,18 @@ def table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozens
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def analytics_section(settings: Settings, date: dt.date) -> str:
+def analytics_section(settings: Settings, status: DateStatus) -> str:
+    audited = any(s.task.get_task_family() == "QualityCheck" and s.state == "done" for s in status.steps)
     cards = []
     for name in TABLES:
-        rows = fetch(settings, f"export/{name}", {"run_date": date})
+        rows = fetch(settings, f"export/{name}", {"run_date": status.date})
         content = (
             table(["column", "value"], [[html.escape(k), esc(v)] for k, v in rows[0].items()])
             if rows
-            else "<p>no row for this date</p>"
+            else f"<p>{badge('not published', 'warn')} no row for this date: consumers see none</p>"
         )
+        if rows and not audited:
+            content = f"<p>{badge('not audited', 'warn')} the quality checks have not passed for this row</p>" + content
         cards.append(f"<div><h3>{html.escape(settings.analytics_schema)}.{name}</h3>{content}</div>")
     return f'<div class="cards">{"".join(cards)}</div>'
 
@@ -89,6 +95,38 @@ def quality_section(status: DateStatus) -> str:
         rows.append(row)
     headers = ["result", "check", "severity", "failing rows", "what it checks"]
     return table(headers + ["sample of failing rows"] * failed, rows, numeric={3})
+
+
+def problems_section(settings: Settings, status: DateStatus) -> str:
+    """What went wrong: each failed or interrupted step with its error, and the first rejected lines."""
+    parts = []
+    for s in status.steps:
+        if s.state == "failed":
+            parts.append(f"<h3>{esc(s.label)} {badge('failed', 'bad')} at {esc(s.finished_at)}</h3>")
+            parts.append(f'<pre class="error">{esc(s.error or "(no error recorded)")}</pre>')
+        elif s.state == "interrupted":
+            parts.append(f"<h3>{esc(s.label)} {badge('interrupted', 'bad')}</h3><p>{esc(interrupted(s))}</p>")
+        elif s.state == "missing":
+            parts.append(f"<h3>{esc(s.label)} {badge('missing', 'warn')}</h3><p>not in the lake: {esc(s.task.url)}</p>")
+    rejects = fetch(settings, "report/rejects", {"run_date": status.date, "shown": SHOWN_REJECTS})
+    for source in dict.fromkeys(r["source"] for r in rejects):
+        mine = [r for r in rejects if r["source"] == source]
+        shown = f"the first {len(mine)}" if mine[0]["rejected"] > len(mine) else "all"
+        parts.append(
+            f"<h3>{esc(mine[0]['rejected'])} rejected line(s) of {esc(mine[0]['file_url'])} ({shown} below; all in "
+            f"{esc(settings.staging_schema)}.rejected_rows)</h3>"
+        )
+        rows = [[esc(r["line_no"]), esc(r["reason"]), f"<code>{esc(r['raw_line'])}</code>"] for r in mine]
+        parts.append(table(["line", "reason", "line as it is in the file"], rows, numeric={0}))
+    failed_checks = [q for q in status.quality if not q["passed"] and q["severity"] == "error"]
+    if failed_checks:
+        parts.append(f"<h3>{len(failed_checks)} data-quality check(s) with severity error failed</h3>")
+        rows = [
+            [esc(q["check_name"]), esc(q["failing_rows"]), f"<code>{esc(json.dumps(q['sample'], default=str))}</code>"]
+            for q in failed_checks
+        ]
+        parts.append(table(["check", "failing rows", "sample of failing rows"], rows, numeric={1}))
+    return "".join(parts) or "<p>Nothing failed.</p>"
 
 
 def reconciliation_section(settings: Settings, date: dt.date) -> str:
@@ -154,7 +192,15 @@ def timeline_svg(steps: list[Step]) -> str:
 
 
 def steps_section(status: DateStatus) -> str:
-    kinds = {"done": "ok", "cleaned up": "ok", "failed": "bad", "missing": "warn", "pending": "idle"}
+    kinds = {
+        "done": "ok",
+        "cleaned up": "ok",
+        "failed": "bad",
+        "interrupted": "bad",
+        "running": "warn",
+        "missing": "warn",
+        "pending": "idle",
+    }
     rows = [
         [
             esc(s.label),
@@ -177,7 +223,8 @@ def render(settings: Settings, date: dt.date) -> str:
     overall = badge("done", "ok") if status.done else badge("not done", "bad")
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
-        ("Analytics", analytics_section(settings, date)),
+        *([("What went wrong", problems_section(settings, status))] if not status.done else []),
+        ("Analytics", analytics_section(settings, status)),
         ("Data quality", quality_section(status)),
         ("Timeline of the task runs", timeline_svg(status.steps)),
         ("Load reconciliation", reconciliation_section(settings, date)),

@@ -10,7 +10,7 @@ import psycopg2.errors
 
 from d2b_luigi import migrations, warehouse
 from d2b_luigi.config import Settings
-from d2b_luigi.runlog import COUNTS, run_date
+from d2b_luigi.runlog import COUNTS, label, run_date
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.pipeline import RunAll, steps
 
@@ -34,9 +34,7 @@ class Step:
 
     @property
     def label(self) -> str:
-        """``LoadStaging orders``: the family and its parameters other than the date."""
-        others = [str(v) for k, v in self.task.param_kwargs.items() if k != "date"]
-        return " ".join([self.task.get_task_family(), *others])
+        return label(self.task)
 
     @property
     def per_date(self) -> bool:
@@ -91,13 +89,14 @@ def date_status(settings: Settings, date: dt.date) -> DateStatus:
 
 
 def state(task: luigi.Task, last_run: str | None, cleaned: bool) -> str:
-    """``done``, ``cleaned up`` (finished, then removed by CleanUp), ``failed``, ``missing`` or ``pending``."""
+    """``done``, ``cleaned up`` (finished, then removed by CleanUp), ``failed``, ``running``, ``interrupted``
+    (started, never ended: its process was killed), ``missing`` or ``pending``."""
     if task.complete():
         return "done"
     if cleaned and task.get_task_family() in CLEANED_UP:
         return "cleaned up"
-    if last_run == "failed":
-        return "failed"
+    if last_run in ("failed", "running", "interrupted"):
+        return last_run
     return "missing" if isinstance(task, luigi.ExternalTask) else "pending"
 
 
@@ -108,6 +107,15 @@ def duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.2f} s"
     return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+
+
+def utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def interrupted(step: Step) -> str:
+    """What an interrupted step's line says: when it started, and that it never ended."""
+    return f"interrupted: started {utc(step.started_at)} and never ended (its process was killed or stopped)"
 
 
 def schema_line(applied: dict[int, str]) -> str:
@@ -140,6 +148,10 @@ def format_status(settings: Settings, status: DateStatus) -> str:
         lines.append(row.format(step.label, step.state, finished, took, *counts).rstrip())
         if step.state == "failed" and step.error:
             lines.append(f"{'':<46} {step.error.splitlines()[0]}")
+        if step.state == "interrupted":
+            lines.append(f"{'':<46} {interrupted(step)}")
+        if step.state == "running":
+            lines.append(f"{'':<46} running since {utc(step.started_at)}")
     failed = [q for q in status.quality if not q["passed"]]
     lines += ["", f"quality checks: {len(status.quality) - len(failed)} passed, {len(failed)} failed"]
     for q in status.quality:

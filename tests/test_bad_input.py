@@ -30,7 +30,7 @@ def load(pipeline, name: str):
         ("order_id,customer_id,order_date,product_id,unit_price,quantity", "missing column"),
         (ORDERS_HEADER + ",discount", "extra column"),
         (ORDERS_HEADER.replace("quantity", "qty"), "renamed column"),
-        (ORDERS_HEADER.replace("order_id,customer_id", "customer_id,order_id"), "reordered columns"),
+        (ORDERS_HEADER.replace("customer_id", "order_id"), "repeated column"),
     ],
 )
 def test_a_wrong_header_fails_the_load_naming_the_file_and_both_headers(pipeline, header, found):
@@ -40,7 +40,7 @@ def test_a_wrong_header_fails_the_load_naming_the_file_and_both_headers(pipeline
     result = load(pipeline, "orders")
 
     assert result.status == luigi.LuigiStatusCode.FAILED, found
-    assert f"{url}: line 1: expected header {ORDERS_HEADER}, found {header}" in result.errors
+    assert f"{url}: line 1: expected header {ORDERS_HEADER} (in any order), found {header}" in result.errors
     assert pipeline.query("SELECT count(*) FROM {s}.orders") == [(0,)]
 
 

@@ -52,3 +52,14 @@ def test_fetch_from_s3_and_from_a_folder_counts_every_byte(tmp_path, monkeypatch
             assert (tmp_path / "copy.csv").read_bytes() == body
             assert seen == sorted(seen) and seen[-1] == len(body)
     lake._s3_client.cache_clear()
+
+
+def test_a_step_that_reads_its_last_chunk_reports_100_percent():
+    """A 6 MB file read in 1 MiB chunks: the last chunk adds less than 5 %, and still shows 100 %."""
+    task = Recorder()
+    progress = Progress(task, 6_401_833, "loaded")
+    for done in [*range(1 << 20, 6_401_833, 1 << 20), 6_401_833]:
+        progress(done)
+
+    assert [r for r in task.reports if isinstance(r, int)][-1] == 100
+    assert task.reports[-1] == "loaded 6,401,833 of 6,401,833 bytes"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -13,6 +14,7 @@ import psycopg2
 import psycopg2.extensions
 import sqlalchemy
 
+from d2b_luigi.generate import generate
 from d2b_luigi.tasks.pipeline import steps
 from tests.commands import BIN, free_port, make, run_luigi
 from tests.conftest import TINY_DATE
@@ -62,6 +64,8 @@ def test_runall_through_luigid_is_done_in_its_api_with_progress_and_history(pipe
         assert status == 200 and "RunAll" in page
         assert PASSWORD not in json.dumps(tasks) + page + run.stderr
         assert get(port, "/")[0] == 200  # the web view (the visualiser)
+
+        a_failed_run_shows_100_percent_for_finished_steps_and_failed_for_the_failed_one(pipeline, port, tmp_path)
     finally:
         make("scheduler-stop", f"SCHEDULER_DIR={folder}")
     assert (folder / "state.pickle").exists(), "luigid saves its state when stopped"
@@ -115,3 +119,34 @@ def test_without_a_reachable_history_database_luigid_does_not_start(tmp_path, mo
     assert result.stderr.startswith("d2b scheduler: no database for the task history: cannot connect to the warehouse")
     assert PASSWORD not in result.stderr
     assert not (folder / "luigid.pid").exists()
+
+
+LATER = TINY_DATE + dt.timedelta(days=1)
+
+
+def a_failed_run_shows_100_percent_for_finished_steps_and_failed_for_the_failed_one(pipeline, port, tmp_path):
+    """Progress in luigid is true: 100 % when a step finishes, and a failed step's message says it failed."""
+    landing = pipeline.landing_dir(LATER)
+    generate(landing, pipeline.dimensions, orders=80_000, as_of=LATER, seed=3)
+    reviews = landing / "reviews.csv"
+    reviews.write_text(reviews.read_text().rstrip("\n") + "\n9,1\n")
+    orders_bytes = (landing / "orders.csv").stat().st_size
+    body = orders_bytes - len((landing / "orders.csv").read_bytes().split(b"\n", 1)[0]) - 1
+    assert orders_bytes > 2 << 20, "several chunks of 1 MiB"
+    run = run_luigi("RunAll", "--date", str(LATER), "--scheduler-port", str(port), lock_dir=tmp_path / "lock")
+    assert run.returncode == 30, run.stderr[-3000:]
+    tasks = {
+        f"{t['name']} {t['params'].get('name', '')}".strip(): t
+        for t in api(port, "task_list", {"status": "", "upstream_status": "", "search": ""}).values()
+        if t["params"].get("date") == str(LATER)
+    }
+
+    for name in ("Download orders", "LoadStaging orders", "Download reviews", "LoadStaging shipment_deliveries"):
+        assert tasks[name]["status"] == "DONE", tasks[name]
+        assert tasks[name]["progress_percentage"] == 100, tasks[name]
+    assert tasks["Download orders"]["status_message"] == f"downloaded {orders_bytes:,} of {orders_bytes:,} bytes"
+    assert tasks["LoadStaging orders"]["status_message"] == f"loaded {body:,} of {body:,} bytes, 80,000 rows"
+    failed = tasks["LoadStaging reviews"]
+    assert failed["status"] == "FAILED"
+    assert failed["status_message"].startswith(f"failed: {reviews}: 1 of "), failed
+    assert "rows rejected" in failed["status_message"]

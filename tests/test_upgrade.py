@@ -105,7 +105,12 @@ def kept(pipeline, date: dt.date) -> dict:
         "rejects": pipeline.query(
             "SELECT * FROM {s}.rejected_rows WHERE ingestion_date = %s ORDER BY 1, 2, 4", (date,)
         ),
-        "run_log": pipeline.query("SELECT * FROM {a}.run_log WHERE ingestion_date = %s ORDER BY run_id", (date,)),
+        "run_log": pipeline.query(  # the first release's columns (0004 adds the session of a running step)
+            "SELECT run_id, step_id, task_family, ingestion_date, status, started_at, finished_at, duration_s,"
+            " rows_loaded, rows_rejected, rows_exported, error FROM {a}.run_log WHERE ingestion_date = %s"
+            " ORDER BY run_id",
+            (date,),
+        ),
         "exports": {p.name: p.read_bytes() for p in sorted(folder.iterdir())},
     }
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import luigi
 
 from d2b_luigi import warehouse
@@ -27,6 +30,27 @@ class PipelineTask(luigi.Task):
     def row_counts(self, cursor) -> dict[str, int]:
         """The rows this step loaded, rejected or exported (``rows_loaded`` …), for the run log."""
         return {}
+
+    @contextlib.contextmanager
+    def failure_shown(self) -> Iterator[None]:
+        """Around a step's work: when it fails, luigid's status message says so, and why."""
+        try:
+            yield
+        except Exception as exc:
+            if callable(self.set_status_message):
+                self.set_status_message(f"failed: {first_line(exc)}")
+            raise
+
+
+def first_line(error: BaseException | str, limit: int = 300) -> str:
+    """The error's first line, cut to ``limit`` characters; errors not raised by d2b_luigi keep their type."""
+    if isinstance(error, BaseException):
+        text = (str(error).strip().splitlines() or [""])[0]
+        ours = type(error).__module__.startswith("d2b_luigi")
+        text = text if ours and text else f"{type(error).__name__}: {text}".rstrip(": ")
+    else:
+        text = (error.strip().splitlines() or [""])[0]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class FailAfterCommit(Exception):
@@ -58,6 +82,12 @@ class DatabaseStep(PipelineTask):
         return warehouse.MarkerTarget(self.settings, self.update_id, self.target_table)
 
     def run(self) -> None:
+        with self.failure_shown():
+            self._lifecycle()
+        if callable(self.set_progress_percentage):
+            self.set_progress_percentage(100)
+
+    def _lifecycle(self) -> None:
         try:
             self.prepare()
             with warehouse.transaction(self.settings) as cursor:
@@ -103,7 +133,7 @@ class Progress:
 
     def __call__(self, done_bytes: int, rows: int | None = None) -> None:
         percent = min(100, done_bytes * 100 // self.total)
-        if percent >= self.reported + 5 or rows is not None:
+        if percent >= self.reported + 5 or (percent == 100 and self.reported < 100) or rows is not None:
             self.reported = percent
             self.task.set_progress_percentage(percent)
             message = f"{self.verb} {done_bytes:,} of {self.total:,} bytes"

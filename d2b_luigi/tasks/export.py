@@ -28,7 +28,7 @@ class Export(PipelineTask):
         return lake.target(self.settings, self.url)
 
     def run(self) -> None:
-        with lake.publish(self.settings, self.url, self.settings.download_dir(self.date)) as sink:
+        with self.failure_shown(), lake.publish(self.settings, self.url, self.settings.download_dir(self.date)) as sink:
             self._write(sink)
         # reported once the file is in place (uploaded or renamed)
         Progress(self, self.bytes_exported, "exported")(self.bytes_exported, rows=self.rows_exported)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 
 import luigi
 from botocore.exceptions import BotoCoreError, ClientError
@@ -32,7 +33,10 @@ class LandingFile(luigi.ExternalTask, PipelineTask):
 
     @property
     def url(self) -> str:
-        return self.settings.landing_file(self.date, self.name)
+        """``{name}.csv``, or ``{name}.csv.gz`` when only that one has landed (looked up once if not yet)."""
+        if getattr(self, "_url", None) is None:
+            self._exists()
+        return self._url
 
     def output(self):
         return lake.target(self.settings, self.url)
@@ -50,10 +54,16 @@ class LandingFile(luigi.ExternalTask, PipelineTask):
         return False
 
     def _exists(self) -> bool:
+        plain = self.settings.landing_file(self.date, self.name)
+        self._url = plain
         try:
-            return self.output().exists()
+            for url in (plain, plain + ".gz"):
+                if lake.target(self.settings, url).exists():
+                    self._url = url
+                    return True
         except (BotoCoreError, ClientError) as exc:
-            raise LakeUnreachable(f"cannot reach the lake to look for {self.url}: {exc}") from None
+            raise LakeUnreachable(f"cannot reach the lake to look for {plain}: {exc}") from None
+        return False
 
 
 class Download(PipelineTask):
@@ -69,10 +79,15 @@ class Download(PipelineTask):
         return luigi.LocalTarget(str(self.settings.download_file(self.date, self.name)), format=luigi.format.Nop)
 
     def run(self) -> None:
-        url = self.input().path
-        progress = Progress(self, lake.size(self.settings, url), "downloaded")
-        final = self.output().path
-        tmp = f"{final}.part-{os.getpid()}"
-        lake.fetch(self.settings, url, tmp, progress)
-        # os.replace, not luigi's rename_dont_move: a concurrent run may have put the same file there already.
-        os.replace(tmp, final)
+        with self.failure_shown():
+            url = self.input().path
+            progress = Progress(self, lake.size(self.settings, url), "downloaded")
+            final = self.output().path
+            tmp = f"{final}.part-{os.getpid()}"
+            lake.fetch(self.settings, url, tmp, progress)
+            # os.replace, not luigi's rename_dont_move: a concurrent run may have put the same file there already.
+            os.replace(tmp, final)
+
+    def drop(self) -> None:
+        """Remove the download (if any), so the next run fetches the file again."""
+        Path(self.output().path).unlink(missing_ok=True)

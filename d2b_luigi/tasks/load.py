@@ -1,28 +1,38 @@
 """Stream each day's CSV into them.
 
-The fast path is one ``COPY … FROM STDIN (FORMAT csv, FREEZE)`` into the date's partition, followed by one
-cheap query that asks whether any row could need rejecting. Only when COPY fails or that query says yes
-does the load take the validating path: every line is checked in Python, good rows are copied with their
-line numbers, and bad rows go to ``{id}_staging.rejected_rows`` with the line, the raw text and a reason.
+The fast path is one ``COPY … FROM STDIN (FORMAT csv, FREEZE)`` into the date's partition, in the
+header's column order, while ``validation.FastCheck`` watches the bytes, followed by one cheap query that
+asks whether any row could need rejecting. Only when COPY fails, the bytes are not plain or that query
+says yes does the load take the validating path: every line is checked in Python, good rows are copied
+with their line numbers, and bad rows go to ``{id}_staging.rejected_rows`` with the line, the raw text
+(escaped, cut) and a reason. Both paths apply one grammar (see ``validation``).
+
+A shipments file is checked against the orders: the date's loaded orders when their load is done, else
+the valid rows of the orders file itself, so one run reports the bad rows of every file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
 
 import luigi
 import psycopg2
 import psycopg2.extras
 from psycopg2 import sql
 
-from d2b_luigi import validation, warehouse
+from d2b_luigi import lake, validation, warehouse
 from d2b_luigi.catalog import COLUMNS, SOURCES
-from d2b_luigi.tasks.base import DatabaseStep, FailAfterCommit, PipelineTask, Progress
+from d2b_luigi.config import Settings
+from d2b_luigi.tasks.base import DatabaseStep, FailAfterCommit, PipelineTask, Progress, first_line
 from d2b_luigi.tasks.dimensions import Dimensions
-from d2b_luigi.tasks.extract import Download
+from d2b_luigi.tasks.extract import Download, LandingFile
 from d2b_luigi.tasks.schema import MigrateSchema
 
 log = logging.getLogger("d2b_luigi")
@@ -32,6 +42,10 @@ SHOWN_REJECTS = 5
 
 class BadFile(ValueError):
     """A landing file that cannot be loaded at all; the message names the file."""
+
+
+class LoadFailed(RuntimeError):
+    """An unexpected error while loading a file; the message names the file."""
 
 
 class TooManyRejects(ValueError):
@@ -60,10 +74,18 @@ def partition(settings, name: str, date) -> sql.Identifier:
 
 
 class LoadStaging(DatabaseStep):
-    """Replace the date's rows of ``{id}_staging.<name>`` with the downloaded file (the seed's loading_*_staging)."""
+    """Replace the date's rows of ``{id}_staging.<name>`` with the downloaded file (the seed's loading_*_staging).
+
+    Any failure drops the download, so the rerun fetches the file again, fixed or not.
+    """
 
     date = luigi.DateParameter()
     name = luigi.ChoiceParameter(choices=SOURCES)
+
+    @property
+    def priority(self) -> int:
+        """Orders first when a worker may choose: shipments then check against the loaded orders."""
+        return 1 if self.name == "orders" else 0
 
     @property
     def target_table(self) -> str:
@@ -71,18 +93,19 @@ class LoadStaging(DatabaseStep):
 
     @property
     def url(self) -> str:
-        return self.settings.landing_file(self.date, self.name)
+        return LandingFile(date=self.date, name=self.name).url
 
     def requires(self):
         needs = {"file": Download(date=self.date, name=self.name), "table": CreateStagingTable(name=self.name)}
-        if self.name == "orders":
+        if self.name in ("orders", "shipment_deliveries"):
             needs["dimensions"] = Dimensions()  # order dates are checked against dim_dates
         if self.name == "shipment_deliveries":
-            needs["orders"] = LoadStaging(date=self.date, name="orders")  # shipments must match an order
+            # Not the orders load: a failed orders load must not keep this file from being checked.
+            needs["orders"] = [LandingFile(date=self.date, name="orders"), CreateStagingTable(name="orders")]
         return needs
 
     def after_failure(self, exc: Exception) -> None:
-        self.input()["file"].remove()  # the next run downloads the file again, fixed or not
+        self.requires()["file"].drop()
 
     def prepare(self) -> None:
         """Create the date's partition, in a short transaction of its own, unless it exists."""
@@ -104,21 +127,27 @@ class LoadStaging(DatabaseStep):
 
     def write(self, cursor) -> None:
         path = self.input()["file"].path
-        size = os.path.getsize(path)
-        with open(path, "rb") as raw:
-            check_header(raw.readline(), COLUMNS[self.name], self.url)
-            body_start = raw.tell()
-            cursor.execute("SAVEPOINT fast_load")
-            try:
-                lines, loaded = self._fast_load(cursor, raw, size - body_start)
-                rejects: list[tuple[int, str, str]] = []
-            except (psycopg2.DataError, psycopg2.IntegrityError, _NeedsValidation) as exc:
-                log.info("%s needs row-by-row validation: %s", self.url, str(exc).strip().splitlines()[0])
-                cursor.execute("ROLLBACK TO SAVEPOINT fast_load")
-                raw.seek(body_start)
-                lines, loaded, rejects = self._validating_load(cursor, raw)
-        self._replace_rejects(cursor, rejects)
-        self._check_reject_ratio(cursor, rejects, lines)
+        target = partition(self.settings, self.name, self.date)
+        kept: list[tuple[int, str, str]] = []  # the rejects a failed file keeps: its own checked rows'
+        try:
+            orders, orders_problem = self._orders(cursor)
+            raw, size = lake.open_csv(path, self.url)
+            with raw:
+                loader = FileLoader(self.settings, self.name, self.url, target, orders, self._tmp_dir())
+                result = loader.load(cursor, raw, size, self)
+            if orders_problem:
+                kept = result.rejects
+                raise BadFile(f"{self.url}: its order_ids cannot be checked against {orders_problem}{summary(result)}")
+        except (BadFile, lake.BadGzip) as exc:
+            cursor.execute(sql.SQL("TRUNCATE {}").format(target))
+            self._replace_rejects(cursor, kept)  # rejected_rows holds the current file's bad lines
+            raise FailAfterCommit(exc) from None
+        except Exception as exc:
+            log.debug("loading %s failed", self.url, exc_info=True)
+            # escaped and cut: a database error may quote a megabyte-long value
+            raise LoadFailed(f"{self.url}: {validation.excerpt(first_line(exc), 300)}") from None
+        self._replace_rejects(cursor, result.rejects)
+        self._check_reject_ratio(cursor, result)
         cursor.execute(
             warehouse.statement(self.settings, "load/record_load"),
             {
@@ -126,79 +155,75 @@ class LoadStaging(DatabaseStep):
                 "source": self.name,
                 "file_url": self.url,
                 "bytes": size,
-                "data_lines": lines,
-                "rows_loaded": loaded,
-                "rows_rejected": len(rejects),
+                "data_lines": result.lines,
+                "rows_loaded": result.loaded,
+                "rows_rejected": len(result.rejects),
             },
         )
 
-    def _fast_load(self, cursor, raw, body_size: int) -> tuple[int, int]:
-        """COPY the file as it is; raise when any row could need rejecting."""
-        target = partition(self.settings, self.name, self.date)
-        cursor.execute(sql.SQL("TRUNCATE {}").format(target))
-        reader = warehouse.CountingReader(raw, Progress(self, body_size, "loaded"))
-        loaded = warehouse.copy_in(cursor, target, COLUMNS[self.name], reader, freeze=True)
-        cursor.execute(self._statement("load/analyze_partition"))
-        cursor.execute(self._statement(f"rejects/detect_{self.name}"))
-        if cursor.fetchone()[0]:
-            raise _NeedsValidation("a key repeats or a reference is missing")
-        return reader.lines, loaded
-
-    def _validating_load(self, cursor, raw) -> tuple[int, int, list[tuple[int, str, str]]]:
-        """Check every line; copy the good ones with their line numbers; return (lines, loaded, rejects)."""
-        target = partition(self.settings, self.name, self.date)
-        cursor.execute(sql.SQL("TRUNCATE {}").format(target))
-        rejects: dict[int, tuple[str, str]] = {}
-        lines = 0
-        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=self._tmp_dir()) as good:
-            out = csv.writer(good, lineterminator="\n")
+    def _orders(self, cursor) -> tuple[sql.Composable | None, str]:
+        """The orders a shipment must match: the date's loaded orders, else the valid rows of the orders file;
+        or None and why, when the orders file cannot be read."""
+        loaded = partition(self.settings, "orders", self.date)
+        if self.name != "shipment_deliveries":
+            return loaded, ""
+        orders_load = LoadStaging(date=self.date, name="orders")
+        cursor.execute(warehouse.marker_query(self.settings), (orders_load.update_id,))
+        done = cursor.fetchone() is not None
+        cursor.execute("SELECT to_regclass(%s)", (loaded.as_string(cursor),))
+        if done and cursor.fetchone()[0]:
+            return loaded, ""
+        table = sql.Identifier("orders_file")
+        cursor.execute(warehouse.statement(self.settings, "load/orders_file_table", table=table))
+        loader = FileLoader(self.settings, "orders", orders_load.url, table, table, self._tmp_dir())
+        with self._orders_file(orders_load.url) as (raw, size):
             try:
-                for line_no, text, fields, reason in validation.scan(raw, validation.SCHEMAS[self.name]):
-                    lines += 1
-                    if reason:
-                        rejects[line_no] = (text, reason)
-                    else:
-                        out.writerow([*fields, line_no])
-            except validation.Undecodable as exc:
-                raise BadFile(f"{self.url}: {exc}; nothing was loaded") from None
-            good.seek(0)
-            loaded = warehouse.copy_in(cursor, target, [*COLUMNS[self.name], "line_no"], good)
-        cursor.execute(self._statement("load/analyze_partition"))
-        cursor.execute(self._statement(f"rejects/{self.name}"))
-        late = {line_no: reason for line_no, reason in cursor.fetchall() if line_no not in rejects}
-        if late:
-            cursor.execute(sql.SQL("DELETE FROM {} WHERE line_no = ANY(%s)").format(target), (sorted(late),))
-            loaded -= cursor.rowcount
-            raw.seek(0)
-            for line_no, text in enumerate(raw, start=1):
-                if line_no in late:
-                    rejects[line_no] = (text.decode("utf-8").rstrip("\r\n"), late[line_no])
-        return lines, loaded, [(n, text, reason) for n, (text, reason) in sorted(rejects.items())]
+                loader.load(cursor, raw, size)
+            except BadFile as exc:
+                return None, str(exc)  # this file's own rows are still checked
+        return table, ""
 
-    def _statement(self, name: str) -> sql.Composed:
-        return warehouse.statement(
-            self.settings,
-            name,
-            partition=partition(self.settings, self.name, self.date),
-            orders=partition(self.settings, "orders", self.date),
-        )
+    @contextlib.contextmanager
+    def _orders_file(self, url: str) -> Iterator[tuple[IO[bytes], int]]:
+        """The date's orders file and its size: its download when there is one (the orders load reads the
+        same), else a copy fetched from the lake (a failed orders load drops its download)."""
+        download = str(self.settings.download_file(self.date, "orders"))
+        if os.path.exists(download):
+            raw, size = lake.open_csv(download, url)
+            with raw:
+                yield raw, size
+            return
+        with tempfile.TemporaryDirectory(dir=self._tmp_dir(), prefix="orders-") as folder:
+            path = os.path.join(folder, "orders.csv")
+            lake.fetch(self.settings, url, path)
+            raw, size = lake.open_csv(path, url)
+            with raw:
+                yield raw, size
 
     def _tmp_dir(self) -> str:
         folder = self.settings.download_dir(self.date)
         folder.mkdir(parents=True, exist_ok=True)
         return str(folder)
 
-    def _check_reject_ratio(self, cursor, rejects: list[tuple[int, str, str]], lines: int) -> None:
+    def _check_reject_ratio(self, cursor, result: Loaded) -> None:
         """Too many rejects: empty the partition, keep the rejects (committed, under the step's lock), fail."""
-        if not rejects or len(rejects) <= self.settings.max_reject_ratio * lines:
+        rejects, lines = result.rejects, result.lines
+        if not rejects:
+            return
+        if len(rejects) <= self.settings.max_reject_ratio * lines:
+            log.warning(
+                "%s: %s of %s rows rejected (within max_reject_ratio=%s), the other rows are loaded; the rejects "
+                "are in %s.rejected_rows WHERE ingestion_date = '%s' AND source = '%s' (first: line %d: %s)",
+                *(self.url, f"{len(rejects):,}", f"{lines:,}", self.settings.max_reject_ratio),
+                self.settings.staging_schema,
+                *(self.date, self.name, rejects[0][0], rejects[0][2]),
+            )
             return
         cursor.execute(sql.SQL("TRUNCATE {}").format(partition(self.settings, self.name, self.date)))
-        shown = "; ".join(f"line {n}: {reason}" for n, _, reason in rejects[:SHOWN_REJECTS])
-        more = f" and {len(rejects) - SHOWN_REJECTS} more" if len(rejects) > SHOWN_REJECTS else ""
         raise FailAfterCommit(
             TooManyRejects(
-                f"{self.url}: {len(rejects)} of {lines} rows rejected, more than max_reject_ratio="
-                f"{self.settings.max_reject_ratio} allows; nothing of this file was loaded. {shown}{more}. "
+                f"{self.url}: {len(rejects):,} of {lines:,} rows rejected, more than max_reject_ratio="
+                f"{self.settings.max_reject_ratio} allows; nothing of this file was loaded. {shown(rejects)}. "
                 f"All rejects: {self.settings.staging_schema}.rejected_rows "
                 f"WHERE ingestion_date = '{self.date}' AND source = '{self.name}'"
             )
@@ -222,13 +247,149 @@ class LoadStaging(DatabaseStep):
         return {"rows_loaded": loaded, "rows_rejected": rejected}
 
 
-def check_header(line: bytes, expected: list[str], url: str) -> None:
-    """Fail before touching the warehouse when the header row is not exactly ``expected``."""
+def shown(rejects: list[tuple[int, str, str]]) -> str:
+    """The first rejects for a message: ``line 3: reason; line 5: reason and 12 more``."""
+    first = "; ".join(f"line {n}: {reason}" for n, _, reason in rejects[:SHOWN_REJECTS])
+    return first + (f" and {len(rejects) - SHOWN_REJECTS:,} more" if len(rejects) > SHOWN_REJECTS else "")
+
+
+def summary(result: Loaded) -> str:
+    """``; also 2 of 9 rows rejected: line 3: …`` when the load rejected rows, else nothing."""
+    if not result.rejects:
+        return ""
+    return f"; also {len(result.rejects):,} of {result.lines:,} rows rejected: {shown(result.rejects)}"
+
+
+@dataclass
+class Loaded:
+    """What a load made of a file: its data lines, the rows loaded, and ``(line, raw text, reason)`` rejected."""
+
+    lines: int
+    loaded: int
+    rejects: list[tuple[int, str, str]]
+
+
+class FileLoader:
+    """One landing file of ``source`` into ``target``: the fast path, else the validating path.
+
+    ``orders`` is the table a shipment's order_id must be found in (None: not checked). Raises ``BadFile``
+    for a file that cannot be loaded at all (header, encoding, no rows).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        source: str,
+        url: str,
+        target: sql.Composable,
+        orders: sql.Composable | None,
+        tmp_dir: str,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.url = url
+        self.target = target
+        self.orders = orders
+        self.tmp_dir = tmp_dir
+
+    def load(self, cursor, raw: IO[bytes], size: int, task: luigi.Task | None = None) -> Loaded:
+        """Load ``raw`` (an open file of ``size`` bytes, decompressed); ``task``, if any, is told the progress."""
+        columns = check_header(raw.readline(), COLUMNS[self.source], self.url)
+        body_start = raw.tell()
+        cursor.execute("SAVEPOINT fast_load")
+        try:
+            if self.orders is None and self.source == "shipment_deliveries":
+                raise _NeedsValidation("the order references cannot be checked")
+            progress = Progress(task, size - body_start, "loaded") if task else None
+            result = self._fast_load(cursor, raw, columns, progress)
+        except (psycopg2.DataError, psycopg2.IntegrityError, _NeedsValidation) as exc:
+            log.info("%s needs row-by-row validation: %s", self.url, first_line(exc))
+            result = None
+        if result is None:  # outside the except block: its error (maybe quoting a huge value) is not chained
+            cursor.execute("ROLLBACK TO SAVEPOINT fast_load")
+            cursor.execute("RELEASE SAVEPOINT fast_load")
+            raw.seek(body_start)
+            result = self._validating_load(cursor, raw, columns)
+        else:
+            cursor.execute("RELEASE SAVEPOINT fast_load")
+        if result.lines == 0 and not self.settings.allow_empty_files:
+            raise BadFile(
+                f"{self.url}: a header and no data rows; nothing was loaded "
+                "(D2B_ALLOW_EMPTY_FILES=true accepts a file without rows)"
+            )
+        if task:
+            Progress(task, size - body_start, "loaded")(size - body_start, rows=result.loaded)
+        return result
+
+    def _fast_load(self, cursor, raw, columns: list[str], progress: Progress | None) -> Loaded:
+        """COPY the file as it is; raise when any row could need rejecting."""
+        cursor.execute(sql.SQL("TRUNCATE {}").format(self.target))
+        counted = warehouse.CountingReader(raw, progress)
+        check = validation.FastCheck(counted)
+        loaded = warehouse.copy_in(cursor, self.target, columns, check, freeze=True)
+        if not check.plain:
+            raise _NeedsValidation("a value is quoted, padded or holds more than digits, signs and dashes")
+        cursor.execute(self._statement("load/analyze_partition"))
+        cursor.execute(self._statement(f"rejects/detect_{self.source}"))
+        suspect, dates = cursor.fetchone()
+        if check.canonical_dates != dates:
+            raise _NeedsValidation("a date is not written YYYY-MM-DD")
+        if suspect:
+            raise _NeedsValidation("a key repeats or a reference is missing")
+        return Loaded(counted.lines, loaded, [])
+
+    def _validating_load(self, cursor, raw, columns: list[str]) -> Loaded:
+        """Check every line; copy the good ones with their line numbers; note the bad ones."""
+        cursor.execute(sql.SQL("TRUNCATE {}").format(self.target))
+        rejects: dict[int, tuple[str, str]] = {}
+        lines = 0
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=self.tmp_dir) as good:
+            out = csv.writer(good, lineterminator="\n")
+            try:
+                for line_no, text, fields, reason in validation.scan(raw, validation.schema(self.source, columns)):
+                    lines += 1
+                    if reason:
+                        rejects[line_no] = (validation.excerpt(text), reason)
+                    else:
+                        out.writerow([*fields, line_no])
+            except validation.Undecodable as exc:
+                raise BadFile(f"{self.url}: {exc}; nothing was loaded") from None
+            good.seek(0)
+            loaded = warehouse.copy_in(cursor, self.target, [*columns, "line_no"], good)
+        cursor.execute(self._statement("load/analyze_partition"))
+        cursor.execute(self._statement(f"rejects/{self.source}"), {"check_orders": self.orders is not None})
+        late = {
+            line_no: f"column {columns.index(column) + 1} ({column}): {problem}"
+            for line_no, column, problem in cursor.fetchall()
+            if line_no not in rejects
+        }
+        if late:
+            cursor.execute(sql.SQL("DELETE FROM {} WHERE line_no = ANY(%s)").format(self.target), (sorted(late),))
+            loaded -= cursor.rowcount
+            raw.seek(0)
+            for line_no, text in enumerate(raw, start=1):
+                if line_no in late:
+                    rejects[line_no] = (validation.excerpt(text.decode("utf-8").rstrip("\r\n")), late[line_no])
+        return Loaded(lines, loaded, [(n, text, reason) for n, (text, reason) in sorted(rejects.items())])
+
+    def _statement(self, name: str) -> sql.Composed:
+        return warehouse.statement(self.settings, name, partition=self.target, orders=self.orders or self.target)
+
+
+def check_header(line: bytes, expected: list[str], url: str) -> list[str]:
+    """The file's columns in its order; fail unless the header names exactly ``expected``, in any order."""
     if not line:
         raise BadFile(f"{url}: the file is empty (expected a header row: {','.join(expected)})")
     try:
-        found = next(csv.reader([line.decode("utf-8-sig").rstrip("\r\n")]))
+        text = line.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError as exc:
         raise BadFile(f"{url}: line 1, byte {exc.start + 1}: not UTF-8 ({exc.reason})") from None
-    if [name.strip() for name in found] != expected:
-        raise BadFile(f"{url}: line 1: expected header {','.join(expected)}, found {','.join(found)}")
+    try:
+        found = [name.strip() for name in next(csv.reader([text]))]
+    except csv.Error:
+        found = []
+    if sorted(found) != sorted(expected):
+        raise BadFile(
+            f"{url}: line 1: expected header {','.join(expected)} (in any order), found {validation.excerpt(text, 300)}"
+        )
+    return found
