@@ -11,7 +11,7 @@ SCHEDULER_DIR ?= var/scheduler
 # the pinned versions every install uses (CI, the container image too); `make lock` refreshes it
 CONSTRAINTS := constraints.txt
 
-.PHONY: install run test lint bench stop clean scheduler scheduler-stop lock soak
+.PHONY: install run test lint bench stop clean scheduler scheduler-stop lock soak container-test
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,10 @@ test: install
 SOAK_MINUTES ?= 20
 soak: install
 	D2B_MODEL_PROFILE=soak SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/pytest -s -q tests/test_operator_model.py
+
+# the Dockerfile and compose.yaml, proved with podman on a base image built here (no registry); see .ci/container-test
+container-test: install
+	bash .ci/container-test
 
 # the benchmark (not part of `make test`): BENCH_DSN picks the PostgreSQL, BENCH_QUICK=1 skips the 10M run
 bench: install $(VENV)/.bench-installed
