@@ -10,6 +10,7 @@ import contextlib
 import functools
 import gzip
 import os
+import re
 import tempfile
 import threading
 import zlib
@@ -158,7 +159,7 @@ def publish(settings: Settings, url: str, work_dir: Path) -> Iterator[IO[bytes]]
     """
     if is_s3(url):
         work_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=work_dir, prefix="upload-") as local:
+        with tempfile.NamedTemporaryFile(dir=work_dir, prefix=f"upload{part_tag()}-") as local:
             yield local
             local.flush()
             s3_client(settings).put(local.name, url)
@@ -168,13 +169,26 @@ def publish(settings: Settings, url: str, work_dir: Path) -> Iterator[IO[bytes]]
     for part in final.parent.glob(final.name + ".part-*"):
         if not _alive(part.name.rsplit("-", 1)[1]):
             part.unlink(missing_ok=True)
-    part = final.with_name(f"{final.name}.part-{os.getpid()}")
+    part = final.with_name(f"{final.name}{part_tag()}")
     try:
         with open(part, "wb") as sink:
             yield sink
         os.replace(part, final)
     finally:
         part.unlink(missing_ok=True)
+
+
+def part_tag() -> str:
+    """``.part-<pid>``: in the name of a temporary file (or folder) this process is writing."""
+    return f".part-{os.getpid()}"
+
+
+_PART = re.compile(r"\.part-(\d+)")
+
+
+def in_use(path: Path) -> bool:
+    """True for a temporary file (or one inside a temporary folder) that a live process is still writing."""
+    return any((found := _PART.search(part)) and _alive(found.group(1)) for part in path.parts)
 
 
 def _alive(pid: str) -> bool:

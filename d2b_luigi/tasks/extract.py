@@ -78,10 +78,13 @@ class Download(PipelineTask):
             url = self.input().path
             progress = Progress(self, lake.size(self.settings, url), "downloaded")
             final = self.output().path
-            tmp = f"{final}.part-{os.getpid()}"
-            lake.fetch(self.settings, url, tmp, progress)
-            # os.replace, not luigi's rename_dont_move: a concurrent run may have put the same file there already.
-            os.replace(tmp, final)
+            tmp = f"{final}{lake.part_tag()}"
+            try:
+                lake.fetch(self.settings, url, tmp, progress)
+                # os.replace, not luigi's rename_dont_move: a concurrent run may have put the same file there.
+                os.replace(tmp, final)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
 
     def drop(self) -> None:
         """Remove the download (if any), so the next run fetches the file again."""
