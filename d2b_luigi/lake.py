@@ -71,6 +71,27 @@ def size(settings: Settings, url: str) -> int:
     return os.path.getsize(url)
 
 
+def fingerprint(settings: Settings, url: str) -> str:
+    """What identifies the lake file ``url`` as it is now: ETag and size on S3, size and mtime in a folder.
+
+    A download is a copy of the landing file only while the file's fingerprint is the one taken when it was
+    fetched. Raises ``FileNotFoundError`` when the file is gone.
+    """
+    if is_s3(url):
+        from botocore.exceptions import ClientError
+
+        bucket, key = split_s3(url)
+        try:
+            head = s3_client(settings).s3.meta.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise FileNotFoundError(url) from None
+            raise
+        return f"etag={head['ETag']} size={head['ContentLength']}"
+    stat = os.stat(url)
+    return f"size={stat.st_size} mtime_ns={stat.st_mtime_ns}"
+
+
 def fetch(settings: Settings, url: str, local_path: str, on_progress: Callable[[int], None] | None = None) -> None:
     """Copy the lake file ``url`` to ``local_path`` (a temporary path the caller renames).
 

@@ -147,6 +147,8 @@ class LoadStaging(DatabaseStep):
         )
 
     def write(self, cursor) -> None:
+        if not self.requires()["file"].complete():  # the lake's file changed since this run's Download
+            raise LoadFailed(f"{self.url}: changed in the lake since it was downloaded; a rerun loads it as it is now")
         self._ensure_partition(cursor)  # a concurrent run's clean-up may have dropped it since prepare()
         path = self.input()["file"].path
         target = partition(self.settings, self.name, self.date)
@@ -207,10 +209,10 @@ class LoadStaging(DatabaseStep):
     @contextlib.contextmanager
     def _orders_file(self, url: str) -> Iterator[tuple[IO[bytes], int]]:
         """The date's orders file and its size: its download when there is one (the orders load reads the
-        same), else a copy fetched from the lake (a failed orders load drops its download)."""
-        download = str(self.settings.download_file(self.date, "orders"))
-        if os.path.exists(download):
-            raw, size = lake.open_csv(download, url)
+        same) while it is current, else a copy fetched from the lake (a failed orders load drops its download)."""
+        download = Download(date=self.date, name="orders")
+        if download.complete():
+            raw, size = lake.open_csv(download.output().path, url)
             with raw:
                 yield raw, size
             return
