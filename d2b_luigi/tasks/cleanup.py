@@ -57,7 +57,8 @@ class CleanUp(DatabaseStep):
         Only downloads left (killed before ``after_commit``)? The marker stays: the lifecycle runs
         ``after_commit`` when it finds the marker, and a concurrent run that committed a moment ago keeps it.
         """
-        if warehouse.existing_markers(self.settings, self._load_ids()):
+        found = warehouse.existing_markers(self.settings, [self.update_id, *self._load_ids()])
+        if self.update_id in found and len(found) > 1:
             with warehouse.transaction(self.settings) as cursor:
                 warehouse.remove_markers(cursor, self.settings, [self.update_id])
 
