@@ -10,6 +10,7 @@ import contextlib
 import functools
 import gzip
 import os
+import re
 import tempfile
 import threading
 import zlib
@@ -68,6 +69,27 @@ def size(settings: Settings, url: str) -> int:
         bucket, key = split_s3(url)
         return s3_client(settings).s3.meta.client.head_object(Bucket=bucket, Key=key)["ContentLength"]
     return os.path.getsize(url)
+
+
+def fingerprint(settings: Settings, url: str) -> str:
+    """What identifies the lake file ``url`` as it is now: ETag and size on S3, size and mtime in a folder.
+
+    A download is a copy of the landing file only while the file's fingerprint is the one taken when it was
+    fetched. Raises ``FileNotFoundError`` when the file is gone.
+    """
+    if is_s3(url):
+        from botocore.exceptions import ClientError
+
+        bucket, key = split_s3(url)
+        try:
+            head = s3_client(settings).s3.meta.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise FileNotFoundError(url) from None
+            raise
+        return f"etag={head['ETag']} size={head['ContentLength']}"
+    stat = os.stat(url)
+    return f"size={stat.st_size} mtime_ns={stat.st_mtime_ns}"
 
 
 def fetch(settings: Settings, url: str, local_path: str, on_progress: Callable[[int], None] | None = None) -> None:
@@ -158,7 +180,7 @@ def publish(settings: Settings, url: str, work_dir: Path) -> Iterator[IO[bytes]]
     """
     if is_s3(url):
         work_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=work_dir, prefix="upload-") as local:
+        with tempfile.NamedTemporaryFile(dir=work_dir, prefix=f"upload{part_tag()}-") as local:
             yield local
             local.flush()
             s3_client(settings).put(local.name, url)
@@ -168,13 +190,26 @@ def publish(settings: Settings, url: str, work_dir: Path) -> Iterator[IO[bytes]]
     for part in final.parent.glob(final.name + ".part-*"):
         if not _alive(part.name.rsplit("-", 1)[1]):
             part.unlink(missing_ok=True)
-    part = final.with_name(f"{final.name}.part-{os.getpid()}")
+    part = final.with_name(f"{final.name}{part_tag()}")
     try:
         with open(part, "wb") as sink:
             yield sink
         os.replace(part, final)
     finally:
         part.unlink(missing_ok=True)
+
+
+def part_tag() -> str:
+    """``.part-<pid>``: in the name of a temporary file (or folder) this process is writing."""
+    return f".part-{os.getpid()}"
+
+
+_PART = re.compile(r"\.part-(\d+)")
+
+
+def in_use(path: Path) -> bool:
+    """True for a temporary file (or one inside a temporary folder) that a live process is still writing."""
+    return any((found := _PART.search(part)) and _alive(found.group(1)) for part in path.parts)
 
 
 def _alive(pid: str) -> bool:

@@ -7,9 +7,11 @@ import datetime as dt
 import json
 
 import psycopg2
+import pytest
 
 from tests.commands import LuigiProcess, process_env, wait_until
 from tests.conftest import TINY, TINY_DATE
+from tests.test_crashes import leftovers
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 
@@ -33,16 +35,21 @@ def assert_one_clean_result(pipeline) -> None:
         ("shipment_deliveries", 8),
     ]
     assert pipeline.query("SELECT count(*), count(DISTINCT update_id) FROM {a}.task_markers") == [(9, 9)]
+    assert leftovers(pipeline) == []
 
 
-def test_two_runall_of_the_same_date_started_together(pipeline, tmp_path, dsn):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_two_runall_of_the_same_date_started_together(pipeline, tmp_path, dsn, workers):
+    """Both exit 0: neither's clean-up is undone by the other's (whose marker, partitions, downloads and
+    temporary files come and go meanwhile)."""
     pipeline.put_tiny()
     release = tmp_path / "release"
     env = process_env(pipeline, D2B_PAUSE_AT="LoadStaging", D2B_PAUSE_RELEASE=str(release))
+    args = ("--local-scheduler", "--workers", workers, "RunAll", "--date", "2025-07-01")
     # separate lock dirs: luigi's own pid lock would turn the second away at once (exit 10)
-    first = LuigiProcess("--local-scheduler", "RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path / "a")
+    first = LuigiProcess(*args, env=env, lock_dir=tmp_path / "a")
     first.wait_for("d2b_luigi: paused at LoadStaging")
-    second = LuigiProcess("--local-scheduler", "RunAll", "--date", "2025-07-01", env=env, lock_dir=tmp_path / "b")
+    second = LuigiProcess(*args, env=env, lock_dir=tmp_path / "b")
 
     wait_until(lambda: waiting_on_a_step_lock(dsn), what="the second run to wait for the first")
     release.touch()

@@ -99,3 +99,37 @@ def test_kill_9_during_a_real_copy_of_a_large_file(pipeline, tmp_path, dsn):
     ]
     assert all(passed for (passed,) in pipeline.query("SELECT passed FROM {a}.quality_results"))
     assert leftovers(pipeline) == []
+
+
+def test_a_bad_file_fixed_in_the_lake_after_a_kill_during_its_load_is_fetched_again(pipeline, tmp_path):
+    """kill -9 inside the load of a bad file: no failure hook drops its download. Once the file is fixed in
+    the lake, the rerun loads the lake's file, not the stale download."""
+    pipeline.put_tiny()
+    orders = pipeline.landing_dir(TINY_DATE) / "orders.csv"
+    good = orders.read_bytes()
+    orders.write_bytes(b"not,the,orders,header\n1,2,3,4\n")
+    env = process_env(pipeline)
+    run = LuigiProcess(
+        "--local-scheduler",
+        "RunAll",
+        "--date",
+        "2025-07-01",
+        env={**env, "D2B_PAUSE_AT": "LoadStaging"},
+        lock_dir=tmp_path,
+    )
+    run.wait_for("d2b_luigi: paused at LoadStaging")  # orders first: the bad file is read, nothing committed
+    run.kill()
+    download = pipeline.root / "work" / "download" / pipeline.id / "2025-07-01" / "orders.csv"
+    assert download.read_bytes().startswith(b"not,the,orders")  # the stale download is still there
+    orders.write_bytes(good)
+
+    again = run_luigi("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
+
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert pipeline.analytics(TINY_DATE) == EXPECTED
+    assert pipeline.query("SELECT source, rows_loaded FROM {a}.load_log ORDER BY 1") == [
+        ("orders", 8),
+        ("reviews", 6),
+        ("shipment_deliveries", 8),
+    ]
+    assert leftovers(pipeline) == []

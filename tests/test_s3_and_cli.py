@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import luigi
+import pytest
 
-from d2b_luigi import RunAll
+from d2b_luigi import RunAll, lake
+from d2b_luigi.tasks.extract import Download
 from tests.commands import process_env, run_luigi
 from tests.conftest import TINY, TINY_DATE
 
@@ -37,6 +40,26 @@ def test_landing_and_export_on_s3(pipeline, s3, monkeypatch):
         "agg_shipments.csv",
         "best_performing_product.csv",
     ]
+
+
+def test_a_download_counts_only_while_the_landing_file_on_s3_is_unchanged(pipeline, s3, monkeypatch):
+    monkeypatch.setenv("D2B_LANDING_URL", "s3://lake/landing/{date}")
+    key = "landing/2025-07-01/orders.csv"
+    s3.put_object(Bucket="lake", Key=key, Body=b"first\n")
+    download = Download(date=TINY_DATE, name="orders")
+    assert not download.complete()
+
+    assert pipeline.build(download).status == luigi.LuigiStatusCode.SUCCESS
+    assert download.complete()
+    s3.put_object(Bucket="lake", Key=key, Body=b"fixed\n")  # the same size: only the ETag tells
+    assert not download.complete()
+
+    assert pipeline.build(download).status == luigi.LuigiStatusCode.SUCCESS
+    assert download.complete()
+    assert Path(download.output().path).read_bytes() == b"fixed\n"
+    s3.delete_object(Bucket="lake", Key=key)
+    with pytest.raises(FileNotFoundError):
+        lake.fingerprint(download.settings, f"s3://lake/{key}")
 
 
 def subprocess_env(pipeline, endpoint: str) -> dict[str, str]:

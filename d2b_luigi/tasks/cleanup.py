@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 
@@ -9,11 +10,11 @@ import luigi
 import psycopg2.errors
 from psycopg2 import sql
 
-from d2b_luigi import warehouse
+from d2b_luigi import lake, warehouse
 from d2b_luigi.catalog import SOURCES, TABLES
 from d2b_luigi.tasks.base import DatabaseStep
 from d2b_luigi.tasks.export import Export
-from d2b_luigi.tasks.load import LoadStaging, partition
+from d2b_luigi.tasks.load import DDL_LOCK, LoadStaging, exists, partition
 
 log = logging.getLogger("d2b_luigi")
 
@@ -41,22 +42,31 @@ class CleanUp(DatabaseStep):
         return found == {self.update_id} and not self._downloads()
 
     def _downloads(self) -> list:
+        """The date's local files, but for the temporary files of live processes (a concurrent run's)."""
         folder = self.settings.download_dir(self.date)
-        return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
+        if not folder.exists():
+            return []
+        return [path for path in folder.rglob("*") if path.is_file() and not lake.in_use(path)]
 
     def _load_ids(self) -> list[str]:
         return [LoadStaging(date=self.date, name=name).update_id for name in SOURCES]
 
     def prepare(self) -> None:
-        if self.output().exists():  # yet not complete: loaded again since that clean-up, so it no longer holds
+        """Loaded again since the clean-up (by hand, or by a concurrent run): it no longer holds.
+
+        Only downloads left (killed before ``after_commit``)? The marker stays: the lifecycle runs
+        ``after_commit`` when it finds the marker, and a concurrent run that committed a moment ago keeps it.
+        """
+        found = warehouse.existing_markers(self.settings, [self.update_id, *self._load_ids()])
+        if self.update_id in found and len(found) > 1:
             with warehouse.transaction(self.settings) as cursor:
                 warehouse.remove_markers(cursor, self.settings, [self.update_id])
 
     def write(self, cursor) -> None:
+        cursor.execute(DDL_LOCK)  # a concurrent clean-up of the date may be dropping the partitions
         for name in SOURCES:
             leaf = partition(self.settings, name, self.date)
-            cursor.execute("SELECT to_regclass(%s)", (leaf.as_string(cursor),))
-            if cursor.fetchone()[0]:  # gone when an earlier clean-up of the date dropped it
+            if exists(cursor, leaf):  # gone when an earlier clean-up of the date dropped it
                 cursor.execute(sql.SQL("TRUNCATE {}").format(leaf))
         warehouse.remove_markers(cursor, self.settings, self._load_ids())
 
@@ -66,12 +76,26 @@ class CleanUp(DatabaseStep):
         Killed before the downloads are gone, the step is not complete (see ``complete``) and runs again.
         Dropping a partition must lock the parent table against every other date's load; rather than wait
         for them, an empty partition is left in place when they are busy (harmless; a rerun reuses it).
+        A partition is dropped only under its load's step lock and while that load has no marker: a
+        concurrent run that loaded the date again after this clean-up keeps its rows.
         """
-        shutil.rmtree(self.settings.download_dir(self.date), ignore_errors=True)  # temp files of killed runs too
+        folder = self.settings.download_dir(self.date)
+        for path in sorted(folder.iterdir()) if folder.exists() else []:  # temp files of killed runs too
+            if lake.in_use(path):
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # unless a live process is still writing in it
         for name in SOURCES:
             try:
                 with warehouse.transaction(self.settings) as cursor:
                     cursor.execute("SET LOCAL lock_timeout = '200ms'")
-                    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(partition(self.settings, name, self.date)))
+                    if warehouse.claim(cursor, self.settings, LoadStaging(date=self.date, name=name).update_id):
+                        cursor.execute(DDL_LOCK)  # after the step's lock, in the order its load takes them
+                        leaf = partition(self.settings, name, self.date)
+                        cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(leaf))
             except psycopg2.errors.LockNotAvailable as exc:
                 log.info("left the empty partition of %s for %s (%s)", name, self.date, type(exc).__name__)

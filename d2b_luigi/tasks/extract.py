@@ -62,7 +62,12 @@ class LandingFile(luigi.ExternalTask, PipelineTask):
 
 
 class Download(PipelineTask):
-    """Copy one landing file to ``{work_dir}/download/{id}/{date}/{name}.csv``, atomically."""
+    """Copy one landing file to ``{work_dir}/download/{id}/{date}/{name}.csv``, atomically.
+
+    Beside it, ``{name}.csv.source`` holds the landing file's fingerprint (:func:`lake.fingerprint`) taken
+    before the copy: the download counts only while the lake's file still has it. A file fixed in the lake
+    after a run was killed (so no failure hook dropped the download) is fetched again.
+    """
 
     date = luigi.DateParameter()
     name = luigi.ChoiceParameter(choices=SOURCES)
@@ -73,18 +78,42 @@ class Download(PipelineTask):
     def output(self):
         return luigi.LocalTarget(str(self.settings.download_file(self.date, self.name)), format=luigi.format.Nop)
 
+    @property
+    def sidecar(self) -> Path:
+        return Path(f"{self.output().path}.source")
+
+    def complete(self) -> bool:
+        """The download exists and is a copy of the landing file as it is in the lake now."""
+        if not self.output().exists() or not self.sidecar.exists():
+            return False
+        try:
+            recorded = self.sidecar.read_text()
+            now = lake.fingerprint(self.settings, self.requires().url)
+        except FileNotFoundError:  # the sidecar or the landing file just went away
+            return False
+        except (BotoCoreError, ClientError) as exc:
+            raise LakeUnreachable(f"cannot reach the lake to look at {self.requires().url}: {exc}") from None
+        return recorded == now
+
     def run(self) -> None:
         with self.failure_shown():
             url = self.input().path
+            source = lake.fingerprint(self.settings, url)  # before the copy: a file replaced meanwhile is stale
             progress = Progress(self, lake.size(self.settings, url), "downloaded")
             final = self.output().path
-            tmp = f"{final}.part-{os.getpid()}"
-            lake.fetch(self.settings, url, tmp, progress)
-            # os.replace, not luigi's rename_dont_move: a concurrent run may have put the same file there already.
-            os.replace(tmp, final)
+            tmp = f"{final}{lake.part_tag()}"
+            try:
+                lake.fetch(self.settings, url, tmp, progress)
+                # os.replace, not luigi's rename_dont_move: a concurrent run may have put the same file there.
+                os.replace(tmp, final)
+                Path(tmp).write_text(source)
+                os.replace(tmp, self.sidecar)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
 
     def drop(self) -> None:
         """Remove the download (if any), so the next run fetches the file again."""
+        self.sidecar.unlink(missing_ok=True)
         Path(self.output().path).unlink(missing_ok=True)
 
 

@@ -68,9 +68,24 @@ class CreateStagingTable(PipelineTask, luigi.WrapperTask):
         return MigrateSchema()
 
 
+DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:ddl'))"  # around creating or dropping a partition
+
+
 def partition(settings, name: str, date) -> sql.Identifier:
     """The staging partition of one source and run date, e.g. ``d2b_staging.orders_20261125``."""
     return sql.Identifier(settings.staging_schema, f"{name}_{date:%Y%m%d}")
+
+
+def exists(cursor, table: sql.Identifier) -> bool:
+    """Whether ``schema.table`` exists now: read from pg_class with this statement's snapshot (``to_regclass``
+    may answer from a cache not yet told of a partition another session just created or dropped)."""
+    schema, name = table.strings
+    cursor.execute(
+        "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relname = %s",
+        (schema, name),
+    )
+    return cursor.fetchone() is not None
 
 
 class LoadStaging(DatabaseStep):
@@ -109,23 +124,32 @@ class LoadStaging(DatabaseStep):
 
     def prepare(self) -> None:
         """Create the date's partition, in a short transaction of its own, unless it exists."""
-        leaf = partition(self.settings, self.name, self.date)
         with warehouse.transaction(self.settings) as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('d2b_luigi:ddl'))")
-            cursor.execute("SELECT to_regclass(%s)", (leaf.as_string(cursor),))
-            if cursor.fetchone()[0]:
-                return
-            cursor.execute(
-                warehouse.statement(
-                    self.settings,
-                    "ddl/staging_partition",
-                    partition=leaf,
-                    parent=sql.Identifier(self.settings.staging_schema, self.name),
-                ),
-                {"run_date": self.date},
-            )
+            self._ensure_partition(cursor)
+
+    def _ensure_partition(self, cursor) -> None:
+        """Create the date's partition unless it exists. A clean-up drops it only under this step's lock
+        (``CleanUp.after_commit``), so under that lock the partition stays once it is seen here."""
+        leaf = partition(self.settings, self.name, self.date)
+        if exists(cursor, leaf):
+            return
+        cursor.execute(DDL_LOCK)  # held to the end of the transaction; rarely, in write(), so to its commit
+        if exists(cursor, leaf):
+            return
+        cursor.execute(
+            warehouse.statement(
+                self.settings,
+                "ddl/staging_partition",
+                partition=leaf,
+                parent=sql.Identifier(self.settings.staging_schema, self.name),
+            ),
+            {"run_date": self.date},
+        )
 
     def write(self, cursor) -> None:
+        if not self.requires()["file"].complete():  # the lake's file changed since this run's Download
+            raise LoadFailed(f"{self.url}: changed in the lake since it was downloaded; a rerun loads it as it is now")
+        self._ensure_partition(cursor)  # a concurrent run's clean-up may have dropped it since prepare()
         path = self.input()["file"].path
         target = partition(self.settings, self.name, self.date)
         kept: list[tuple[int, str, str]] = []  # the rejects a failed file keeps: its own checked rows'
@@ -170,8 +194,7 @@ class LoadStaging(DatabaseStep):
         orders_load = LoadStaging(date=self.date, name="orders")
         cursor.execute(warehouse.marker_query(self.settings), (orders_load.update_id,))
         done = cursor.fetchone() is not None
-        cursor.execute("SELECT to_regclass(%s)", (loaded.as_string(cursor),))
-        if done and cursor.fetchone()[0]:
+        if done and exists(cursor, loaded):
             return loaded, ""
         table = sql.Identifier("orders_file")
         cursor.execute(warehouse.statement(self.settings, "load/orders_file_table", table=table))
@@ -186,14 +209,14 @@ class LoadStaging(DatabaseStep):
     @contextlib.contextmanager
     def _orders_file(self, url: str) -> Iterator[tuple[IO[bytes], int]]:
         """The date's orders file and its size: its download when there is one (the orders load reads the
-        same), else a copy fetched from the lake (a failed orders load drops its download)."""
-        download = str(self.settings.download_file(self.date, "orders"))
-        if os.path.exists(download):
-            raw, size = lake.open_csv(download, url)
+        same) while it is current, else a copy fetched from the lake (a failed orders load drops its download)."""
+        download = Download(date=self.date, name="orders")
+        if download.complete():
+            raw, size = lake.open_csv(download.output().path, url)
             with raw:
                 yield raw, size
             return
-        with tempfile.TemporaryDirectory(dir=self._tmp_dir(), prefix="orders-") as folder:
+        with tempfile.TemporaryDirectory(dir=self._tmp_dir(), prefix=f"orders{lake.part_tag()}-") as folder:
             path = os.path.join(folder, "orders.csv")
             lake.fetch(self.settings, url, path)
             raw, size = lake.open_csv(path, url)
