@@ -137,7 +137,11 @@ def test_while_waiting_for_late_files_a_failing_step_is_retried_as_often_as_the_
     assert result.returncode == 30, result.stderr[-3000:]
     assert f"LoadStaging orders 2025-07-01: {orders}: line 1: expected header order_id," in result.stderr
     summary = result.stderr[result.stderr.index("===== Luigi Execution Summary =====") :]
-    assert "* 1 failed:\n    - 1 LoadStaging(date=2025-07-01, name=orders)" in summary
+    # the shipments file is checked too, against the orders file, which cannot be read
+    assert (
+        "* 2 failed:\n    - 2 LoadStaging(date=2025-07-01, name=orders) and LoadStaging(date=2025-07-01, "
+        "name=shipment_deliveries)"
+    ) in summary
 
 
 def test_a_missing_file_without_waiting_is_missing_data(pipeline, tmp_path):

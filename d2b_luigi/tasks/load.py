@@ -120,7 +120,11 @@ class LoadStaging(DatabaseStep):
         return needs
 
     def after_failure(self, exc: Exception) -> None:
-        self.requires()["file"].drop()
+        """Drop the download, so the rerun fetches the file again. Not while luigi retries the load within this
+        run (waiting for late files): the retry needs it, and a download of a since-replaced file is stale anyway
+        (``Download.complete``)."""
+        if self.retry_count is None:
+            self.requires()["file"].drop()
 
     def prepare(self) -> None:
         """Create the date's partition, in a short transaction of its own, unless it exists."""
