@@ -15,7 +15,6 @@ import psycopg2.extensions
 from d2b_luigi import generate, lake, migrations, warehouse
 from d2b_luigi.catalog import SOURCES, TABLES
 from d2b_luigi.config import ConfigError, settings
-from d2b_luigi.tasks.extract import LakeUnreachable
 from d2b_luigi.warehouse import WarehouseUnreachable
 
 
@@ -222,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         # the reader went away (`d2b status | head`): stop quietly, as command line tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(128 + signal.SIGPIPE)
-    except (ConfigError, WarehouseUnreachable, LakeUnreachable) as exc:
+    except (ConfigError, WarehouseUnreachable, lake.LakeUnreachable) as exc:
         # a setting or a system the operator must fix: one line, and the exit code the `luigi` command gives it
         print(f"d2b {args.command}: {exc}", file=sys.stderr)
         sys.exit(35)

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from luigi.contrib.s3 import S3Client
 
 
+class LakeUnreachable(RuntimeError):
+    """The lake could not be reached to look at a file; the message names it."""
+
+
 def is_s3(url: str) -> bool:
     return url.startswith("s3://")
 

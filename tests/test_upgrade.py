@@ -99,7 +99,11 @@ def kept(pipeline, date: dt.date) -> dict:
         "markers": pipeline.query(
             "SELECT update_id, inserted FROM {a}.task_markers WHERE update_id LIKE %s ORDER BY 1", (f"%{date}%",)
         ),
-        "load_log": pipeline.query("SELECT * FROM {a}.load_log WHERE ingestion_date = %s ORDER BY source", (date,)),
+        "load_log": pipeline.query(  # the first release's columns (0005 adds the fingerprint of the file read)
+            "SELECT ingestion_date, source, file_url, bytes, data_lines, rows_loaded, rows_rejected, loaded_at"
+            " FROM {a}.load_log WHERE ingestion_date = %s ORDER BY source",
+            (date,),
+        ),
         "quality": pipeline.query(
             "SELECT * FROM {a}.quality_results WHERE ingestion_date = %s ORDER BY check_name", (date,)
         ),

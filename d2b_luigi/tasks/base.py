@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import luigi
 
-from d2b_luigi import warehouse
+from d2b_luigi import inputs, warehouse
+from d2b_luigi.catalog import SOURCES
 from d2b_luigi.config import Settings, settings
 from d2b_luigi.faults import pause_point
 
@@ -77,16 +78,37 @@ class DatabaseStep(PipelineTask):
 
     The marker's ``update_id`` is built from the parameter values only (``Family:value:value``), never
     from luigi's task_id hash, so adding a parameter later does not re-run history.
+
+    A step is done while its marker exists *and* the landing files it was built from (``sources``) are still
+    the ones its date's loads read (``inputs``). A marker whose files changed is withdrawn when the step
+    claims, so the rerun writes; a load that reads another file than the last one withdraws the markers of
+    the steps built from it (``LoadStaging``).
     """
 
-    target_table: str = ""
+    target_table: str = ""  # every subclass has a ``date`` parameter too
 
     @property
     def update_id(self) -> str:
         return self.step_id
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The landing files this step's rows are built from: by default all of its date's."""
+        return SOURCES
+
     def output(self) -> warehouse.MarkerTarget:
         return warehouse.MarkerTarget(self.settings, self.update_id, self.target_table)
+
+    def complete(self) -> bool:
+        return self.complete_in(inputs.DateState(self.settings, self.date, self.marker_ids()))
+
+    def marker_ids(self) -> list[str]:
+        """The markers ``complete_in`` looks at."""
+        return [self.update_id]
+
+    def complete_in(self, state: inputs.DateState) -> bool:
+        """Done by ``state`` (read once for several steps of the date: ``RunAll.complete``)."""
+        return self.update_id in state.markers and not state.changed(self.sources)
 
     def run(self) -> None:
         with self.failure_shown():
@@ -101,7 +123,7 @@ class DatabaseStep(PipelineTask):
                 failure = None
                 # False: another run did this step while we waited for its lock; its after_commit work is
                 # still ours to do (e.g. this host's downloads)
-                if warehouse.claim(cursor, self.settings, self.update_id):
+                if warehouse.claim(cursor, self.settings, self.update_id) or self._withdrawn(cursor):
                     try:
                         self.write(cursor)
                     except FailAfterCommit as exc:
@@ -115,6 +137,14 @@ class DatabaseStep(PipelineTask):
             self.after_failure(exc)
             raise
         self.after_commit()
+
+    def _withdrawn(self, cursor) -> bool:
+        """Under the step's lock, with its marker found: remove the marker when the step's landing files changed
+        since (read afresh, never from a scheduling pass), so the step runs again."""
+        if not inputs.DateState(self.settings, self.date, []).changed(self.sources):
+            return False
+        warehouse.remove_markers(cursor, self.settings, [self.update_id])
+        return True
 
     def prepare(self) -> None:
         """Work before the step's transaction (in short transactions of its own, if any)."""

@@ -37,9 +37,13 @@ class CleanUp(DatabaseStep):
     def requires(self):
         return [Export(date=self.date, table=table) for table in TABLES]
 
-    def complete(self) -> bool:
-        found = warehouse.existing_markers(self.settings, [self.update_id, *self._load_ids()])
-        return found == {self.update_id} and not self._downloads()
+    def marker_ids(self) -> list[str]:
+        return [self.update_id, *self._load_ids()]
+
+    def complete_in(self, state) -> bool:
+        """Its marker and no load's, no download left, and the landing files are the ones its loads read."""
+        found = state.markers.intersection(self.marker_ids())
+        return found == {self.update_id} and not self._downloads() and not state.changed(self.sources)
 
     def _downloads(self) -> list:
         """The date's local files, but for the temporary files of live processes (a concurrent run's)."""

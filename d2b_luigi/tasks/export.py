@@ -35,6 +35,9 @@ class Export(DatabaseStep):
     def output(self):
         return [lake.target(self.settings, self.url), super().output()]
 
+    def complete_in(self, state) -> bool:
+        return super().complete_in(state) and self.output()[0].exists()
+
     def prepare(self) -> None:
         """A marker whose file is gone (deleted from the lake by hand) no longer vouches for it."""
         file, marker = self.output()

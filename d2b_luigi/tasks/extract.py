@@ -13,13 +13,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from d2b_luigi import lake
 from d2b_luigi.catalog import SOURCES
 from d2b_luigi.config import ConfigError, resolve
+from d2b_luigi.lake import LakeUnreachable
 from d2b_luigi.tasks.base import PipelineTask, Progress
 
 log = logging.getLogger("d2b_luigi")
-
-
-class LakeUnreachable(RuntimeError):
-    pass
 
 
 class LandingFile(luigi.ExternalTask, PipelineTask):
@@ -84,16 +81,20 @@ class Download(PipelineTask):
 
     def complete(self) -> bool:
         """The download exists and is a copy of the landing file as it is in the lake now."""
+        return self.source() is not None
+
+    def source(self) -> str | None:
+        """The fingerprint of the landing file the download is a copy of, while the lake still holds that file."""
         if not self.output().exists() or not self.sidecar.exists():
-            return False
+            return None
         try:
             recorded = self.sidecar.read_text()
             now = lake.fingerprint(self.settings, self.requires().url)
         except FileNotFoundError:  # the sidecar or the landing file just went away
-            return False
+            return None
         except (BotoCoreError, ClientError) as exc:
             raise LakeUnreachable(f"cannot reach the lake to look at {self.requires().url}: {exc}") from None
-        return recorded == now
+        return recorded if recorded == now else None
 
     def run(self) -> None:
         with self.failure_shown():

@@ -27,7 +27,7 @@ import psycopg2
 import psycopg2.extras
 from psycopg2 import sql
 
-from d2b_luigi import lake, validation, warehouse
+from d2b_luigi import inputs, lake, validation, warehouse
 from d2b_luigi.catalog import COLUMNS, SOURCES
 from d2b_luigi.config import Settings
 from d2b_luigi.tasks.base import DatabaseStep, FailAfterCommit, PipelineTask, Progress, first_line
@@ -110,6 +110,11 @@ class LoadStaging(DatabaseStep):
     def url(self) -> str:
         return LandingFile(date=self.date, name=self.name).url
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Its file; for the shipments also the orders file, which decides which shipments have their order."""
+        return ("orders", self.name) if self.name == "shipment_deliveries" else (self.name,)
+
     def requires(self):
         needs = {"file": Download(date=self.date, name=self.name), "table": CreateStagingTable(name=self.name)}
         if self.name in ("orders", "shipment_deliveries"):
@@ -151,8 +156,11 @@ class LoadStaging(DatabaseStep):
         )
 
     def write(self, cursor) -> None:
-        if not self.requires()["file"].complete():  # the lake's file changed since this run's Download
+        download = self.requires()["file"]
+        fingerprint = download.source()
+        if fingerprint is None:  # the lake's file changed since this run's Download
             raise LoadFailed(f"{self.url}: changed in the lake since it was downloaded; a rerun loads it as it is now")
+        self._withdraw_downstream(cursor, fingerprint)
         self._ensure_partition(cursor)  # a concurrent run's clean-up may have dropped it since prepare()
         path = self.input()["file"].path
         target = partition(self.settings, self.name, self.date)
@@ -182,12 +190,31 @@ class LoadStaging(DatabaseStep):
                 "run_date": self.date,
                 "source": self.name,
                 "file_url": self.url,
+                "fingerprint": fingerprint,
                 "bytes": size,
                 "data_lines": result.lines,
                 "rows_loaded": result.loaded,
                 "rows_rejected": len(result.rejects),
             },
         )
+
+    def _withdraw_downstream(self, cursor, fingerprint: str) -> None:
+        """Another file than the date's last load of this source read (or the first load): the steps built from
+        that one are no longer done. Their markers go with this step's commit, whether the load succeeds or
+        keeps only its rejects; their rows stay (published rows and exports are replaced by the rerun's)."""
+        cursor.execute(
+            warehouse.statement(self.settings, "load/loaded_file"), {"run_date": self.date, "source": self.name}
+        )
+        if cursor.fetchone() == (self.url, fingerprint):
+            return
+        from d2b_luigi.tasks.pipeline import steps  # it requires this module
+
+        built_from = [
+            step.update_id
+            for step in steps(self.date)
+            if isinstance(step, DatabaseStep) and self.name in step.sources and step.update_id != self.update_id
+        ]
+        warehouse.remove_markers(cursor, self.settings, built_from)
 
     def _orders(self, cursor) -> tuple[sql.Composable | None, str]:
         """The orders a shipment must match: the date's loaded orders, else the valid rows of the orders file;
@@ -197,7 +224,7 @@ class LoadStaging(DatabaseStep):
             return loaded, ""
         orders_load = LoadStaging(date=self.date, name="orders")
         cursor.execute(warehouse.marker_query(self.settings), (orders_load.update_id,))
-        done = cursor.fetchone() is not None
+        done = cursor.fetchone() is not None and not inputs.DateState(self.settings, self.date, []).changed(["orders"])
         if done and exists(cursor, loaded):
             return loaded, ""
         table = sql.Identifier("orders_file")

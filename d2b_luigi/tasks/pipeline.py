@@ -7,6 +7,7 @@ import datetime as dt
 import luigi
 import luigi.task
 
+from d2b_luigi import inputs
 from d2b_luigi.catalog import TABLES
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.export import Export
@@ -21,6 +22,15 @@ class RunAll(luigi.task.MixinNaiveBulkComplete, luigi.WrapperTask):
     def requires(self):
         # the schema first: a release older than the warehouse refuses even a finished date
         return [MigrateSchema(), *(Export(date=self.date, table=table) for table in TABLES), CleanUp(date=self.date)]
+
+    def complete(self) -> bool:
+        """Done when all it requires is: the date's steps judged by one read of its markers and landing files
+        (a finished date's RunAll, or each date of a backfill, costs one query and a look at each file)."""
+        schema, *steps = self.requires()
+        if not schema.complete():
+            return False
+        state = inputs.DateState(schema.settings, self.date, [i for step in steps for i in step.marker_ids()])
+        return all(step.complete_in(state) for step in steps)
 
 
 def steps(date: dt.date) -> list[luigi.Task]:

@@ -38,6 +38,11 @@ class Transform(DatabaseStep):
     def target_table(self) -> str:
         return f"{self.settings.staging_schema}.{self.table}"
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        loads = [LoadStaging(date=self.date, name=name) for name in TABLES[self.table]]
+        return tuple(source for source in SOURCES if any(source in load.sources for load in loads))
+
     def requires(self):
         return [
             CreateAnalyticsTable(table=self.table),

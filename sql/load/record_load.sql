@@ -1,8 +1,15 @@
--- The reconciliation of one staging load; replaces the row of an earlier load of the same date.
-INSERT INTO {analytics}.load_log (ingestion_date, source, file_url, bytes, data_lines, rows_loaded, rows_rejected)
-VALUES (%(run_date)s, %(source)s, %(file_url)s, %(bytes)s, %(data_lines)s, %(rows_loaded)s, %(rows_rejected)s)
+-- The reconciliation of one staging load and the landing file it read; replaces the row of an earlier load of
+-- the same date.
+INSERT INTO {analytics}.load_log (
+    ingestion_date, source, file_url, fingerprint, bytes, data_lines, rows_loaded, rows_rejected
+)
+VALUES (
+    %(run_date)s, %(source)s, %(file_url)s, %(fingerprint)s, %(bytes)s, %(data_lines)s, %(rows_loaded)s,
+    %(rows_rejected)s
+)
 ON CONFLICT (ingestion_date, source) DO UPDATE SET
     file_url = excluded.file_url,
+    fingerprint = excluded.fingerprint,
     bytes = excluded.bytes,
     data_lines = excluded.data_lines,
     rows_loaded = excluded.rows_loaded,
