@@ -32,23 +32,33 @@ class DateState:
             warehouse.statement(settings, "load/date_state"),
             {"update_ids": list(update_ids), "run_date": date},
         )
-        self.markers = {name for kind, name, _, _ in rows if kind == "marker"}
-        self.loads = {name: (url, fingerprint) for kind, name, url, fingerprint in rows if kind == "load"}
-        self._changed: dict[str, bool] = {}
+        self.markers = {row[1] for row in rows if row[0] == "marker"}
+        # source -> the files its last load read, (source, url, fingerprint): its own, and for the shipments the
+        # orders file their order_ids were checked against
+        self.loads = {
+            name: [(name, url, fingerprint), ("orders", orders_url, orders_fingerprint)]
+            for kind, name, url, fingerprint, orders_url, orders_fingerprint in rows
+            if kind == "load"
+        }
+        self._there: dict[tuple[str, str, str], bool] = {}
 
     def changed(self, sources: Iterable[str]) -> bool:
-        """True when any of ``sources`` has a landing file other than the one its last load read (or none)."""
-        return any(self._source_changed(source) for source in sources)
+        """True when a file that the last load of any of ``sources`` read is no longer in the lake as it was."""
+        return any(
+            fingerprint is not None and not self.still_there(name, url, fingerprint)
+            for source in sources
+            for name, url, fingerprint in self.loads.get(source, [])
+        )
 
-    def _source_changed(self, source: str) -> bool:
-        if source not in self._changed:
-            url, fingerprint = self.loads.get(source, (None, None))
-            self._changed[source] = fingerprint is not None and not self._still_there(source, url, fingerprint)
-        return self._changed[source]
-
-    def _still_there(self, source: str, url: str, fingerprint: str) -> bool:
+    def still_there(self, source: str, url: str, fingerprint: str) -> bool:
         """The lake's landing file of ``source`` is still ``url`` with ``fingerprint`` (LandingFile's choice:
-        ``{name}.csv``, else ``{name}.csv.gz``)."""
+        ``{name}.csv``, else ``{name}.csv.gz``); looked at once per state."""
+        key = (source, url, fingerprint)
+        if key not in self._there:
+            self._there[key] = self._look(source, url, fingerprint)
+        return self._there[key]
+
+    def _look(self, source: str, url: str, fingerprint: str) -> bool:
         plain = self.settings.landing_file(self.date, source)
         if url not in (plain, plain + ".gz"):
             return False  # the landing folder moved

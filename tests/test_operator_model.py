@@ -5,29 +5,35 @@ Rules (operator actions), on 3 run dates with small generated data whose good fi
   land      put a date's three files in the lake, each good or faulty: a bad row (of several kinds), a NUL
             byte, header only, or missing
   fix       put the date's good files back
+  replace   the date's files replaced by other good data (a new truth), finished date or not
   run_all   ``RunAll`` in-process (luigi.build, local scheduler)
   kill_9    the real ``luigi`` command held inside a step (``D2B_PAUSE_AT``), then ``kill -9``
   invalidate  ``d2b invalidate <step> [--downstream]``
   run_one_task  one task of the date, as a person runs it by hand
   two_run_alls  two real ``luigi … RunAll`` commands started together
 
-The model. Each date has one "truth" (its good rows, drawn once per sequence); a landing varies only the
-faults around it, and ``fix`` lands the truth again. So whenever the pipeline loads a file successfully it
-loads the truth, and a date's published rows are either none or ``reference_model.analytics(truth)``.
-The model tracks whether a date has been published: after a run that succeeded, a task of a publishing
-step (Publish, Export, CleanUp) that succeeded, or a kill inside a step that comes after the publish.
+The model. Each date has a "truth" (its good rows, drawn at the start and again by ``replace``); a landing
+varies only the faults around it, and ``fix`` lands the truth again. A date's published rows are none or
+``reference_model.analytics(truth)`` of the truth it was last published from. A date is published from its
+current truth by a run that succeeded, a task of a publishing step (Publish, Export, CleanUp) that
+succeeded, or a kill inside a step that comes after the publish: a step counts as done only while the
+landing files it was built from are the ones in the lake, so any of these redid the date from the files as
+they are now.
 
 Invariants, after every action:
   - published: a published date's rows in ``{id}_analytics`` equal the reference model's; a date never
     published has no rows at all (write-audit-publish: nothing unaudited reaches consumers);
   - exports: an export file equals the published row (header only for no row);
-  - every marker has its rows: a LoadStaging marker has the truth's rows in staging and no rejects, a
+  - every marker has its rows: a LoadStaging marker has the rows of a truth of the date (the one its file
+    held when it ran: a marker whose file was replaced since is withdrawn by the next run) and no rejects, a
     QualityCheck marker has stored results with every ``error`` check passed;
-  - a cleaned date (CleanUp marker, and no step run by hand since) has no staging rows, no rejects and no
-    downloads left. A step run by hand after the clean-up downloads and loads again what it needs (README,
-    "Why a rerun is always safe"), and those are kept.
+  - a cleaned date (CleanUp marker, and no step run by hand nor file landed since) has no staging rows, no
+    rejects and no downloads left. A step run by hand after the clean-up downloads and loads again what it
+    needs (README, "Why a rerun is always safe"), and those are kept; so is what a run of a date whose files
+    changed fetched before it stopped (a missing orders file, a kill): the clean-up no longer vouches for it.
 After every run (in-process or a command that was not killed):
-  - all files good now: the run succeeds (any sequence, then RunAll, is right);
+  - all files good now: the run succeeds (any sequence, then RunAll, is right); a file bad or missing now:
+    the run fails, however finished the date was before the file was replaced;
   - a failed run leaves the published rows as they were, names each bad file it read in its errors, and
     ``rejected_rows`` holds exactly the current files' bad lines. "Current" means: for each source whose
     load is not done after the run, the file as it is now (the run must have read it; the shipments file is
@@ -214,8 +220,9 @@ class OperatorMachine(RuleBasedStateMachine):
         (self.pipeline.dimensions / "dim_products.csv").write_text("\n".join(products) + "\n")
         self.truth: dict[dt.date, Truth] = {}
         self.files: dict[dt.date, dict[str, Landed | None]] = {d: dict.fromkeys(SOURCES) for d in DATES}
-        self.published: dict[dt.date, bool] = dict.fromkeys(DATES, False)
-        self.by_hand_after_clean_up: set[dt.date] = set()
+        self.history: dict[dt.date, list[Truth]] = {d: [] for d in DATES}  # every truth a date had
+        self.published: dict[dt.date, Truth | None] = dict.fromkeys(DATES)  # what it was last published from
+        self.after_clean_up: set[dt.date] = set()  # a step run by hand or a file landed since the clean-up
         self.allow_empty = False
 
     def teardown(self) -> None:
@@ -233,9 +240,7 @@ class OperatorMachine(RuleBasedStateMachine):
         self.pipeline.env["D2B_ALLOW_EMPTY_FILES"] = value
         self.context.monkeypatch.setenv("D2B_ALLOW_EMPTY_FILES", value)
         for date in DATES:
-            self.truth[date] = data.draw(truths(date, allow_empty), label=f"truth of {date}")
-            for name in SOURCES:
-                self.put(date, name, "good")
+            self.new_truth(date, data.draw(truths(date, allow_empty), label=f"truth of {date}"))
 
     @rule(date=st.sampled_from(DATES), faults=st.fixed_dictionaries({n: st.sampled_from(f) for n, f in FAULTS.items()}))
     def land(self, date: dt.date, faults: dict[str, str]) -> None:
@@ -248,6 +253,12 @@ class OperatorMachine(RuleBasedStateMachine):
         STATS["actions"] += 1
         for name in SOURCES:
             self.put(date, name, "good")
+
+    @rule(date=st.sampled_from(DATES), data=st.data())
+    def replace(self, date: dt.date, data) -> None:
+        """Other good data for the date (the sender re-sends its files), whether it finished or not."""
+        STATS["actions"] += 1
+        self.new_truth(date, data.draw(truths(date, self.allow_empty), label=f"new truth of {date}"))
 
     @rule(date=st.sampled_from(DATES))
     def run_all(self, date: dt.date) -> None:
@@ -270,7 +281,7 @@ class OperatorMachine(RuleBasedStateMachine):
         if paused in run.stderr:
             run.kill()
             if step in AFTER_PUBLISH:
-                self.published[date] = True
+                self.published[date] = self.truth[date]
         else:
             code = run.finish()
             self.after_a_run(date, code == 0, problems(run), before)
@@ -290,11 +301,13 @@ class OperatorMachine(RuleBasedStateMachine):
         family, params = task
         result = self.pipeline.build(getattr(d2b_luigi, family)(date=date, **dict(params)))
         if family != "CleanUp":
-            self.by_hand_after_clean_up.add(date)  # what it downloads or loads again is the operator's to keep
+            self.after_clean_up.add(date)  # what it downloads or loads again is the operator's to keep
         if self.all_good(date):
             assert result.status in SUCCESS, f"{family}{params} of {date} failed with good files:\n{result.errors}"
         if result.status in SUCCESS and family in PUBLISHING:
-            self.published[date] = True
+            self.published[date] = self.truth[date]
+        if result.status in SUCCESS and family == "CleanUp":
+            self.after_clean_up.discard(date)
 
     @rule(date=st.sampled_from(DATES))
     def two_run_alls(self, date: dt.date) -> None:
@@ -313,8 +326,8 @@ class OperatorMachine(RuleBasedStateMachine):
     @invariant()
     def published_rows_are_the_reference_models_or_none(self) -> None:
         for date in self.truth:
-            expected = self.expected(date) if self.published[date] else dict.fromkeys(TABLES)
-            assert self.published_rows(date) == expected, f"{date} published={self.published[date]}"
+            expected = dict.fromkeys(TABLES) if self.published[date] is None else self.expected(date)
+            assert self.published_rows(date) == expected, f"{date} published from {self.published[date]}"
 
     @invariant()
     def exports_equal_the_published_rows(self) -> None:
@@ -322,7 +335,7 @@ class OperatorMachine(RuleBasedStateMachine):
             for table in TABLES:
                 path = self.pipeline.exports / self.pipeline.id / date.isoformat() / f"{table}.csv"
                 if path.exists():
-                    assert self.published[date], f"{path.name} of {date} exported before the date was published"
+                    assert self.published[date] is not None, f"{path.name} of {date} exported before it was published"
                     assert read_export(path) == export_rows(table, self.expected(date)[table]), path
 
     @invariant()
@@ -331,9 +344,10 @@ class OperatorMachine(RuleBasedStateMachine):
         for date in self.truth:
             for name in SOURCES:
                 if f"LoadStaging:{date}:{name}" in markers:
-                    assert Counter(self.staging_rows(date, name)) == Counter(
-                        tuple(getattr(r, c) for c in COLUMNS[name]) for r in self.truth[date].rows(name)
-                    ), f"LoadStaging:{date}:{name} is marked done but staging does not hold the file's rows"
+                    assert Counter(self.staging_rows(date, name)) in [
+                        Counter(tuple(getattr(r, c) for c in COLUMNS[name]) for r in truth.rows(name))
+                        for truth in self.history[date]
+                    ], f"LoadStaging:{date}:{name} is marked done but staging does not hold a file's rows"
                     assert self.rejects(date, name) == {}, f"LoadStaging:{date}:{name} is done but has rejects"
             if f"QualityCheck:{date}" in markers:
                 results = self.query(
@@ -348,8 +362,8 @@ class OperatorMachine(RuleBasedStateMachine):
         markers = self.markers()
         for date in self.truth:
             if f"CleanUp:{date}" not in markers:
-                self.by_hand_after_clean_up.discard(date)
-            elif date not in self.by_hand_after_clean_up:
+                self.after_clean_up.discard(date)
+            elif date not in self.after_clean_up:
                 for name in SOURCES:
                     assert self.staging_rows(date, name) == [], f"{date} is cleaned but {name} has staging rows"
                     assert self.rejects(date, name) == {}, f"{date} is cleaned but {name} has rejected rows"
@@ -363,8 +377,11 @@ class OperatorMachine(RuleBasedStateMachine):
         """What every finished run (not killed) must leave, succeeded or not."""
         if self.all_good(date):
             assert succeeded, f"RunAll of {date} failed although all its files are good now:\n{errors[-3000:]}"
+        else:
+            assert not succeeded, f"RunAll of {date} succeeded although a file is bad or missing: {self.files[date]}"
         if succeeded:
-            self.published[date] = True
+            self.published[date] = self.truth[date]
+            self.after_clean_up.discard(date)
             for name in SOURCES:
                 assert self.rejects(date, name) == {}, f"RunAll of {date} succeeded but {name} has rejected rows"
             return
@@ -385,6 +402,13 @@ class OperatorMachine(RuleBasedStateMachine):
 
     # --- helpers -----------------------------------------------------------------------------------------
 
+    def new_truth(self, date: dt.date, truth: Truth) -> None:
+        """The date's good rows from now on, landed."""
+        self.truth[date] = truth
+        self.history[date].append(truth)
+        for name in SOURCES:
+            self.put(date, name, "good")
+
     def put(self, date: dt.date, name: str, fault: str) -> None:
         """Land ``name`` of ``date`` with ``fault``. Where empty files are allowed a header-only file is not a
         fault but other data, so that fault lands no file instead (the truth of a date never changes)."""
@@ -398,6 +422,7 @@ class OperatorMachine(RuleBasedStateMachine):
         else:
             path.write_bytes(text.encode())
         self.files[date][name] = None if text is None else landed
+        self.after_clean_up.add(date)
 
     def all_good(self, date: dt.date) -> bool:
         return all(
@@ -406,7 +431,8 @@ class OperatorMachine(RuleBasedStateMachine):
         )
 
     def expected(self, date: dt.date) -> dict:
-        return rm.analytics(date, self.truth[date], rm.Dimensions(DIM_DATES, PRODUCTS))
+        """The rows the reference model gives for the truth the date was last published from."""
+        return rm.analytics(date, self.published[date], rm.Dimensions(DIM_DATES, PRODUCTS))
 
     def published_rows(self, date: dt.date) -> dict:
         """Each analytics table's row for ``date`` in ``{id}_analytics``, or None."""

@@ -174,3 +174,49 @@ def test_an_unchanged_finished_date_runs_no_task(pipeline, tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert "Did not run any tasks" in again.stderr
     assert pipeline.analytics(TINY_DATE) == EXPECTED_OTHER
+
+
+@pytest.mark.parametrize("fixed", ["the same orders", "without order 8"])
+def test_shipments_checked_against_a_bad_orders_file_are_checked_again_against_the_fixed_one(pipeline, fixed):
+    """The orders load fails (a bad line) while the shipments load succeeds against the file's valid rows; the
+    fixed orders file then decides: the same orders keep the shipments as loaded (once: the rerun failed with
+    'Unfulfilled dependency at run time'), an order gone rejects its shipment."""
+    pipeline.put_tiny()
+    orders = pipeline.landing_dir(TINY_DATE) / "orders.csv"
+    good = orders.read_text()
+    orders.write_text(good + "9,x,2025-06-24,2,50,4,200\n")
+    first = pipeline.build(RunAll(date=TINY_DATE))
+    assert first.status == luigi.LuigiStatusCode.FAILED
+    assert pipeline.query("SELECT update_id FROM {a}.task_markers WHERE update_id LIKE 'LoadStaging%%' ORDER BY 1") == [
+        (f"LoadStaging:{DATE}:reviews",),
+        (f"LoadStaging:{DATE}:shipment_deliveries",),
+    ]
+
+    text = good if fixed == "the same orders" else good.replace("8,2,2025-06-24,2,50,4,200\n", "")
+    orders.write_text(text)
+    os.utime(orders, ns=(orders.stat().st_mtime_ns + 10**9,) * 2)
+    result = pipeline.build(RunAll(date=TINY_DATE))
+
+    if fixed == "the same orders":
+        assert result.status == luigi.LuigiStatusCode.SUCCESS, result.errors
+        assert pipeline.analytics(TINY_DATE) == EXPECTED
+    else:
+        assert result.status == luigi.LuigiStatusCode.FAILED
+        assert f"{shipments_url(pipeline)}: 1 of 8 rows rejected" in result.errors
+        assert "line 9: column 2 (order_id): order 8 is not in the orders file" in result.errors
+        assert pipeline.analytics(TINY_DATE) == dict.fromkeys(TABLES)
+
+
+def test_one_export_run_by_hand_after_replacing_leaves_no_export_of_the_replaced_rows(finished):
+    """Export agg_shipments alone redoes the date and publishes the new rows: the other exports, written from the
+    rows that publish replaced, are removed until RunAll writes them again (exports always equal published rows)."""
+    replace_shipments(finished, OTHER_SHIPMENTS)
+
+    assert finished.build(Export(date=TINY_DATE, table="agg_shipments")).status == luigi.LuigiStatusCode.SUCCESS
+
+    assert finished.analytics(TINY_DATE) == EXPECTED_OTHER
+    assert list(exports(finished)) == ["agg_shipments.csv"]
+    assert exports(finished)["agg_shipments.csv"].endswith("\n2025-07-01,1,1\n")
+    assert finished.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+    assert sorted(exports(finished)) == [f"{table}.csv" for table in sorted(TABLES)]
+    assert exports(finished)["best_performing_product.csv"].splitlines()[1].endswith(",100,0")

@@ -112,8 +112,8 @@ class LoadStaging(DatabaseStep):
 
     @property
     def sources(self) -> tuple[str, ...]:
-        """Its file; for the shipments also the orders file, which decides which shipments have their order."""
-        return ("orders", self.name) if self.name == "shipment_deliveries" else (self.name,)
+        """Its file (for the shipments, ``inputs`` also looks at the orders file they were checked against)."""
+        return (self.name,)
 
     def requires(self):
         needs = {"file": Download(date=self.date, name=self.name), "table": CreateStagingTable(name=self.name)}
@@ -166,7 +166,7 @@ class LoadStaging(DatabaseStep):
         target = partition(self.settings, self.name, self.date)
         kept: list[tuple[int, str, str]] = []  # the rejects a failed file keeps: its own checked rows'
         try:
-            orders, orders_problem = self._orders(cursor)
+            orders, orders_problem, orders_file = self._orders(cursor)
             raw, size = lake.open_csv(path, self.url)
             with raw:
                 loader = FileLoader(self.settings, self.name, self.url, target, orders, self._tmp_dir())
@@ -191,6 +191,8 @@ class LoadStaging(DatabaseStep):
                 "source": self.name,
                 "file_url": self.url,
                 "fingerprint": fingerprint,
+                "orders_url": orders_file[0],
+                "orders_fingerprint": orders_file[1],
                 "bytes": size,
                 "data_lines": result.lines,
                 "rows_loaded": result.loaded,
@@ -216,43 +218,48 @@ class LoadStaging(DatabaseStep):
         ]
         warehouse.remove_markers(cursor, self.settings, built_from)
 
-    def _orders(self, cursor) -> tuple[sql.Composable | None, str]:
+    def _orders(self, cursor) -> tuple[sql.Composable | None, str, tuple[str | None, str | None]]:
         """The orders a shipment must match: the date's loaded orders, else the valid rows of the orders file;
-        or None and why, when the orders file cannot be read."""
+        or None and why, when the orders file cannot be read. Third: that orders file's url and fingerprint."""
         loaded = partition(self.settings, "orders", self.date)
         if self.name != "shipment_deliveries":
-            return loaded, ""
+            return loaded, "", (None, None)
         orders_load = LoadStaging(date=self.date, name="orders")
+        state = inputs.DateState(self.settings, self.date, [orders_load.update_id])
         cursor.execute(warehouse.marker_query(self.settings), (orders_load.update_id,))
-        done = cursor.fetchone() is not None and not inputs.DateState(self.settings, self.date, []).changed(["orders"])
+        done = cursor.fetchone() is not None and not state.changed(orders_load.sources)
         if done and exists(cursor, loaded):
-            return loaded, ""
+            _, url, fingerprint = state.loads.get("orders", [("orders", None, None)])[0]
+            return loaded, "", (url, fingerprint)
         table = sql.Identifier("orders_file")
         cursor.execute(warehouse.statement(self.settings, "load/orders_file_table", table=table))
         loader = FileLoader(self.settings, "orders", orders_load.url, table, table, self._tmp_dir())
-        with self._orders_file(orders_load.url) as (raw, size):
+        with self._orders_file(orders_load.url) as (raw, size, fingerprint):
             try:
                 loader.load(cursor, raw, size)
             except BadFile as exc:
-                return None, str(exc)  # this file's own rows are still checked
-        return table, ""
+                return None, str(exc), (orders_load.url, fingerprint)  # this file's own rows are still checked
+        return table, "", (orders_load.url, fingerprint)
 
     @contextlib.contextmanager
-    def _orders_file(self, url: str) -> Iterator[tuple[IO[bytes], int]]:
-        """The date's orders file and its size: its download when there is one (the orders load reads the
-        same) while it is current, else a copy fetched from the lake (a failed orders load drops its download)."""
+    def _orders_file(self, url: str) -> Iterator[tuple[IO[bytes], int, str]]:
+        """The date's orders file, its size and fingerprint: its download when there is one (the orders load
+        reads the same) while it is current, else a copy fetched from the lake (a failed orders load drops its
+        download)."""
         download = Download(date=self.date, name="orders")
-        if download.complete():
+        fingerprint = download.source()
+        if fingerprint is not None:
             raw, size = lake.open_csv(download.output().path, url)
             with raw:
-                yield raw, size
+                yield raw, size, fingerprint
             return
         with tempfile.TemporaryDirectory(dir=self._tmp_dir(), prefix=f"orders{lake.part_tag()}-") as folder:
             path = os.path.join(folder, "orders.csv")
+            fingerprint = lake.fingerprint(self.settings, url)  # before the copy: a file replaced meanwhile is stale
             lake.fetch(self.settings, url, path)
             raw, size = lake.open_csv(path, url)
             with raw:
-                yield raw, size
+                yield raw, size, fingerprint
 
     def _tmp_dir(self) -> str:
         folder = self.settings.download_dir(self.date)
