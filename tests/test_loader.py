@@ -185,7 +185,12 @@ def test_one_run_reports_the_bad_rows_of_orders_and_of_shipments(pipeline):
     assert f"{shipments_url}: 2 of 9 rows rejected" in result.errors
     assert rejects(pipeline) == [
         ("orders", 3, "2,x,2024-12-25,1,100,1,100", "column 2 (customer_id): 'x' is not an integer"),
-        ("shipment_deliveries", 3, "2,2,2024-12-31,", "column 2 (order_id): order 2 is not in the orders file"),
+        (
+            "shipment_deliveries",
+            3,
+            "2,2,2024-12-31,",
+            "column 2 (order_id): order 2 is on line 3 of the orders file, which was rejected",
+        ),
         (
             "shipment_deliveries",
             10,
@@ -235,6 +240,27 @@ def test_shipments_rows_are_checked_when_the_orders_file_cannot_be_read(pipeline
     assert rejects(pipeline) == []
 
 
+@pytest.mark.parametrize(
+    ("line_3", "reason"),
+    [
+        ("2,2,2024-12-25,1,100,1", "6 fields, expected 7"),  # refused while reading: its order_id still parses
+        ("2,2,2030-01-02,1,100,1,100", "2030-01-02 is not in dim_dates"),  # refused after COPY, by SQL
+    ],
+)
+def test_a_shipment_whose_orders_line_was_rejected_is_told_so(pipeline, line_3, reason):
+    pipeline.put_tiny()
+    land(pipeline, "orders", orders_with(line_3))
+
+    assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.FAILED
+
+    found = {(source, line): why for source, line, _, why in rejects(pipeline)}
+    assert found.keys() == {("orders", 3), ("shipment_deliveries", 3)}
+    assert reason in found["orders", 3]
+    assert found["shipment_deliveries", 3] == (
+        "column 2 (order_id): order 2 is on line 3 of the orders file, which was rejected"
+    )
+
+
 def test_shipments_loaded_before_the_orders_match_the_orders_file(pipeline, monkeypatch):
     """The shipments load runs first (a worker may pick it first); it checks the orders file's valid rows."""
     pipeline.put_tiny()
@@ -246,7 +272,12 @@ def test_shipments_loaded_before_the_orders_match_the_orders_file(pipeline, monk
     )
     assert pipeline.query("SELECT count(*) FROM {a}.task_markers WHERE update_id LIKE '%%:orders'") == [(0,)]
     assert rejects(pipeline) == [
-        ("shipment_deliveries", 3, "2,2,2024-12-31,", "column 2 (order_id): order 2 is not in the orders file")
+        (
+            "shipment_deliveries",
+            3,
+            "2,2,2024-12-31,",
+            "column 2 (order_id): order 2 is on line 3 of the orders file, which was rejected",
+        )
     ]
     assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
     assert pipeline.query("SELECT source, data_lines, rows_loaded, rows_rejected FROM {a}.load_log ORDER BY 1") == [

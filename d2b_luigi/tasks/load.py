@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 import luigi
@@ -166,14 +166,15 @@ class LoadStaging(DatabaseStep):
         target = partition(self.settings, self.name, self.date)
         kept: list[tuple[int, str, str]] = []  # the rejects a failed file keeps: its own checked rows'
         try:
-            orders, orders_problem, orders_file = self._orders(cursor)
+            orders = self._orders(cursor)
             raw, size = lake.open_csv(path, self.url)
             with raw:
-                loader = FileLoader(self.settings, self.name, self.url, target, orders, self._tmp_dir())
+                loader = FileLoader(self.settings, self.name, self.url, target, orders.table, self._tmp_dir())
+                loader.rejected_orders = orders.rejected
                 result = loader.load(cursor, raw, size, self)
-            if orders_problem:
+            if orders.problem:
                 kept = result.rejects
-                raise BadFile(f"{self.url}: its order_ids cannot be checked against {orders_problem}{summary(result)}")
+                raise BadFile(f"{self.url}: its order_ids cannot be checked against {orders.problem}{summary(result)}")
         except (BadFile, lake.BadGzip) as exc:
             cursor.execute(sql.SQL("TRUNCATE {}").format(target))
             self._replace_rejects(cursor, kept)  # rejected_rows holds the current file's bad lines
@@ -191,8 +192,8 @@ class LoadStaging(DatabaseStep):
                 "source": self.name,
                 "file_url": self.url,
                 "fingerprint": fingerprint,
-                "orders_url": orders_file[0],
-                "orders_fingerprint": orders_file[1],
+                "orders_url": orders.url,
+                "orders_fingerprint": orders.fingerprint,
                 "bytes": size,
                 "data_lines": result.lines,
                 "rows_loaded": result.loaded,
@@ -218,28 +219,28 @@ class LoadStaging(DatabaseStep):
         ]
         warehouse.remove_markers(cursor, self.settings, built_from)
 
-    def _orders(self, cursor) -> tuple[sql.Composable | None, str, tuple[str | None, str | None]]:
-        """The orders a shipment must match: the date's loaded orders, else the valid rows of the orders file;
-        or None and why, when the orders file cannot be read. Third: that orders file's url and fingerprint."""
+    def _orders(self, cursor) -> Orders:
+        """The orders a shipment must match: the date's loaded orders, else the valid rows of the orders file."""
         loaded = partition(self.settings, "orders", self.date)
         if self.name != "shipment_deliveries":
-            return loaded, "", (None, None)
+            return Orders(loaded)
         orders_load = LoadStaging(date=self.date, name="orders")
         state = inputs.DateState(self.settings, self.date, [orders_load.update_id])
         cursor.execute(warehouse.marker_query(self.settings), (orders_load.update_id,))
         done = cursor.fetchone() is not None and not state.changed(orders_load.sources)
         if done and exists(cursor, loaded):
             _, url, fingerprint = state.loads.get("orders", [("orders", None, None)])[0]
-            return loaded, "", (url, fingerprint)
+            return Orders(loaded, url=url, fingerprint=fingerprint)
         table = sql.Identifier("orders_file")
         cursor.execute(warehouse.statement(self.settings, "load/orders_file_table", table=table))
         loader = FileLoader(self.settings, "orders", orders_load.url, table, table, self._tmp_dir())
         with self._orders_file(orders_load.url) as (raw, size, fingerprint):
+            found = Orders(table, url=orders_load.url, fingerprint=fingerprint)
             try:
-                loader.load(cursor, raw, size)
+                found.rejected = loader.load(cursor, raw, size).rejected_orders
             except BadFile as exc:
-                return None, str(exc), (orders_load.url, fingerprint)  # this file's own rows are still checked
-        return table, "", (orders_load.url, fingerprint)
+                found.table, found.problem = None, str(exc)  # this file's own rows are still checked
+        return found
 
     @contextlib.contextmanager
     def _orders_file(self, url: str) -> Iterator[tuple[IO[bytes], int, str]]:
@@ -322,12 +323,25 @@ def summary(result: Loaded) -> str:
 
 
 @dataclass
+class Orders:
+    """What a shipments load checks its order_ids against: ``table`` (None: they cannot be checked, ``problem``
+    says why), the orders file it came from, and that file's rejected orders (order_id -> line)."""
+
+    table: sql.Composable | None
+    problem: str = ""
+    url: str | None = None
+    fingerprint: str | None = None
+    rejected: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
 class Loaded:
     """What a load made of a file: its data lines, the rows loaded, and ``(line, raw text, reason)`` rejected."""
 
     lines: int
     loaded: int
     rejects: list[tuple[int, str, str]]
+    rejected_orders: dict[int, int] = field(default_factory=dict)  # an orders file: order_id -> its rejected line
 
 
 class FileLoader:
@@ -352,6 +366,7 @@ class FileLoader:
         self.target = target
         self.orders = orders
         self.tmp_dir = tmp_dir
+        self.rejected_orders: dict[int, int] = {}  # of the orders file ``orders`` holds the valid rows of
 
     def load(self, cursor, raw: IO[bytes], size: int, task: luigi.Task | None = None) -> Loaded:
         """Load ``raw`` (an open file of ``size`` bytes, decompressed); ``task``, if any, is told the progress."""
@@ -403,6 +418,8 @@ class FileLoader:
         """Check every line; copy the good ones with their line numbers; note the bad ones."""
         cursor.execute(sql.SQL("TRUNCATE {}").format(self.target))
         rejects: dict[int, tuple[str, str]] = {}
+        rejected_orders: dict[int, int] = {}
+        key = columns.index("order_id") if self.source == "orders" else None
         lines = 0
         with tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=self.tmp_dir) as good:
             out = csv.writer(good, lineterminator="\n")
@@ -411,6 +428,8 @@ class FileLoader:
                     lines += 1
                     if reason:
                         rejects[line_no] = (validation.excerpt(text), reason)
+                        if key is not None and key < len(fields) and not validation.integer(fields[key]):
+                            rejected_orders.setdefault(int(fields[key]), line_no)  # the first line names it
                     else:
                         out.writerow([*fields, line_no])
             except validation.Undecodable as exc:
@@ -418,20 +437,35 @@ class FileLoader:
             good.seek(0)
             loaded = warehouse.copy_in(cursor, self.target, [*columns, "line_no"], good)
         cursor.execute(self._statement("load/analyze_partition"))
-        cursor.execute(self._statement(f"rejects/{self.source}"), {"check_orders": self.orders is not None})
+        cursor.execute(
+            self._statement(f"rejects/{self.source}"),
+            {
+                "check_orders": self.orders is not None,
+                "rejected_order_ids": list(self.rejected_orders),
+                "rejected_order_lines": list(self.rejected_orders.values()),
+            },
+        )
         late = {
             line_no: f"column {columns.index(column) + 1} ({column}): {problem}"
             for line_no, column, problem in cursor.fetchall()
             if line_no not in rejects
         }
         if late:
-            cursor.execute(sql.SQL("DELETE FROM {} WHERE line_no = ANY(%s)").format(self.target), (sorted(late),))
+            returning = sql.SQL(", order_id" if key is not None else "")
+            cursor.execute(
+                sql.SQL("DELETE FROM {} WHERE line_no = ANY(%s) RETURNING line_no{}").format(self.target, returning),
+                (sorted(late),),
+            )
             loaded -= cursor.rowcount
+            for line_no, *order_id in cursor.fetchall():  # an order deleted here: its shipments name its line
+                if order_id:
+                    rejected_orders[order_id[0]] = min(line_no, rejected_orders.get(order_id[0], line_no))
             raw.seek(0)
             for line_no, text in enumerate(raw, start=1):
                 if line_no in late:
                     rejects[line_no] = (validation.excerpt(text.decode("utf-8").rstrip("\r\n")), late[line_no])
-        return Loaded(lines, loaded, [(n, text, reason) for n, (text, reason) in sorted(rejects.items())])
+        rejects_list = [(n, text, reason) for n, (text, reason) in sorted(rejects.items())]
+        return Loaded(lines, loaded, rejects_list, rejected_orders)
 
     def _statement(self, name: str) -> sql.Composed:
         return warehouse.statement(self.settings, name, partition=self.target, orders=self.orders or self.target)

@@ -18,7 +18,7 @@ class Publish(DatabaseStep):
 
     Runs only after ``QualityCheck`` succeeded, so a date whose checks fail keeps its previous published
     rows (or none). Rows and marker commit together; the date's export markers go in the same transaction,
-    since the exports were written from the rows replaced here, and their files right after it.
+    since the exports were written from the rows replaced here, and their files too.
     """
 
     date = luigi.DateParameter()
@@ -43,20 +43,11 @@ class Publish(DatabaseStep):
                 ),
                 {"run_date": self.date},
             )
-        warehouse.remove_markers(
-            cursor, self.settings, [Export(date=self.date, table=table).update_id for table in TABLES]
-        )
-
-    def after_commit(self) -> None:
-        """Remove each export of the date not written again since the commit (no marker): it holds the rows
-        replaced here, and the lake must never offer rows that are not the published ones. Its ``Export``
-        writes it again from the new rows (at once, when RunAll runs this)."""
-        from d2b_luigi.tasks.export import Export
-
         exports = [Export(date=self.date, table=table) for table in TABLES]
-        written = warehouse.existing_markers(self.settings, [export.update_id for export in exports])
-        for export in exports:
-            file = export.output()[0]
-            if export.update_id not in written and file.exists():
-                with contextlib.suppress(FileNotFoundError):  # a concurrent run removed it first
+        warehouse.remove_markers(cursor, self.settings, [export.update_id for export in exports])
+        # Their files hold the rows replaced here: gone before the commit, the lake never offers rows that are not
+        # the published ones (rolled back, each Export finds its marker without its file and writes it again).
+        for file in (export.output()[0] for export in exports):
+            with contextlib.suppress(FileNotFoundError):  # never written, or a concurrent run removed it first
+                if file.exists():
                     file.fs.remove(file.path)
