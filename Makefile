@@ -8,7 +8,7 @@ DATE ?= 2026-11-24
 # D2B_SCHEDULER_HOST and D2B_SCHEDULER_PORT (else luigi.cfg's), which the luigi command follows too.
 SCHEDULER_DIR ?= var/scheduler
 ifdef SCHEDULER_PORT
-$(error SCHEDULER_PORT moved luigid but not the luigi command; set D2B_SCHEDULER_PORT instead, it moves both)
+$(error SCHEDULER_PORT is gone (it moved luigid but not the luigi command): set D2B_SCHEDULER_PORT, which moves both)
 endif
 
 # the pinned versions every install uses (CI, the container image too); `make lock` refreshes it
