@@ -140,7 +140,8 @@ class OneLineErrors(logging.Filter):
     """Luigi's log: d2b_luigi's own errors as one line instead of a traceback; remembers scheduling errors.
 
     An unreachable luigid is said once, in one line, at the end of the run: luigi's tracebacks of it are
-    dropped, and so is its chatter before luigid ever answered (failed pings, the worker stopping).
+    dropped, and so is its chatter before luigid ever answered (failed pings, the worker stopping; luigi's
+    INFO line "Informed scheduler that task …" tells that it answered).
     """
 
     scheduler_answered = False
