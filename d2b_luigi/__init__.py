@@ -4,12 +4,15 @@
 """
 
 import logging
+import sys
 from pathlib import Path
 
 import luigi.configuration
 import luigi.tools.range  # noqa: F401  (puts RangeDaily on the command line; autoload_range is off)
 
 from d2b_luigi import notify, outcome, runlog  # noqa: F401  (register the failure webhook and the run log)
+from d2b_luigi.config import ConfigError
+from d2b_luigi.scheduler import configure_clients
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.export import Export
@@ -46,5 +49,10 @@ if not luigi.configuration.get_config().has_section("retcode") and _PROJECT_CONF
         "no luigi.cfg in the current folder: using %s (set LUIGI_CONFIG_PATH to choose another)", _PROJECT_CONFIG
     )
 
+try:
+    configure_clients()  # D2B_SCHEDULER_HOST/PORT: after luigi.cfg is read, before luigi reads [core]
+except ConfigError as exc:  # no command can work with it: one line, the exit code of a bad setting
+    print(f"d2b_luigi: {exc}", file=sys.stderr)
+    raise SystemExit(35) from None
 wait_for_late_files()
 outcome.install()  # under the `luigi` command: say each failed or missing thing after luigi's summary
