@@ -157,12 +157,17 @@ class DatabaseStep(PipelineTask):
         self.after_commit()
 
     def _withdrawn(self, cursor) -> bool:
-        """Under the step's lock, with its marker found: remove the marker when the step's landing files changed
-        since (read afresh, never from a scheduling pass), so the step runs again."""
-        if not inputs.DateState(self.settings, self.date, []).changed(self.sources):
+        """Under the step's lock, with its marker found: remove the marker when it no longer holds, so the step
+        runs again."""
+        if not self.outdated():
             return False
         warehouse.remove_markers(cursor, self.settings, [self.update_id])
         return True
+
+    def outdated(self) -> bool:
+        """Whether the step must run again although its marker exists (asked under the step's lock, read afresh,
+        never from a scheduling pass): by default, when the landing files it was built from changed since."""
+        return inputs.DateState(self.settings, self.date, []).changed(self.sources)
 
     def prepare(self) -> None:
         """Work before the step's transaction (in short transactions of its own, if any)."""

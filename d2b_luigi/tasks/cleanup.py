@@ -10,7 +10,7 @@ import luigi
 import psycopg2.errors
 from psycopg2 import sql
 
-from d2b_luigi import lake, warehouse
+from d2b_luigi import inputs, lake, warehouse
 from d2b_luigi.catalog import SOURCES, TABLES
 from d2b_luigi.tasks.base import DatabaseStep
 from d2b_luigi.tasks.export import Export
@@ -55,16 +55,12 @@ class CleanUp(DatabaseStep):
     def _load_ids(self) -> list[str]:
         return [LoadStaging(date=self.date, name=name).update_id for name in SOURCES]
 
-    def prepare(self) -> None:
-        """Loaded again since the clean-up (by hand, or by a concurrent run): it no longer holds.
-
-        Only downloads left (killed before ``after_commit``)? The marker stays: the lifecycle runs
-        ``after_commit`` when it finds the marker, and a concurrent run that committed a moment ago keeps it.
-        """
-        found = warehouse.existing_markers(self.settings, [self.update_id, *self._load_ids()])
-        if self.update_id in found and len(found) > 1:
-            with warehouse.transaction(self.settings) as cursor:
-                warehouse.remove_markers(cursor, self.settings, [self.update_id])
+    def outdated(self) -> bool:
+        """Also when the date was loaded again since the clean-up (by hand, or by a concurrent run). Only downloads
+        left (killed before ``after_commit``)? The marker holds: the lifecycle runs ``after_commit`` when it finds
+        the marker, and a concurrent run that committed a moment ago keeps it."""
+        state = inputs.DateState(self.settings, self.date, self._load_ids())
+        return bool(state.markers) or state.changed(self.sources)
 
     def write(self, cursor) -> None:
         cursor.execute(DDL_LOCK)  # a concurrent clean-up of the date may be dropping the partitions
