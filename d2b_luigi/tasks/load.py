@@ -169,8 +169,9 @@ class LoadStaging(DatabaseStep):
             orders = self._orders(cursor)
             raw, size = lake.open_csv(path, self.url)
             with raw:
-                loader = FileLoader(self.settings, self.name, self.url, target, orders.table, self._tmp_dir())
-                loader.rejected_orders = orders.rejected
+                loader = FileLoader(
+                    self.settings, self.name, self.url, target, orders.table, self._tmp_dir(), orders.rejected
+                )
                 result = loader.load(cursor, raw, size, self)
             if orders.problem:
                 kept = result.rejects
@@ -347,8 +348,9 @@ class Loaded:
 class FileLoader:
     """One landing file of ``source`` into ``target``: the fast path, else the validating path.
 
-    ``orders`` is the table a shipment's order_id must be found in (None: not checked). Raises ``BadFile``
-    for a file that cannot be loaded at all (header, encoding, no rows).
+    ``orders`` is the table a shipment's order_id must be found in (None: not checked), ``rejected_orders`` the
+    orders file's rejected orders (order_id -> line), which a shipment's reason names. Raises ``BadFile`` for a
+    file that cannot be loaded at all (header, encoding, no rows).
     """
 
     def __init__(
@@ -359,6 +361,7 @@ class FileLoader:
         target: sql.Composable,
         orders: sql.Composable | None,
         tmp_dir: str,
+        rejected_orders: dict[int, int] | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -366,7 +369,7 @@ class FileLoader:
         self.target = target
         self.orders = orders
         self.tmp_dir = tmp_dir
-        self.rejected_orders: dict[int, int] = {}  # of the orders file ``orders`` holds the valid rows of
+        self.rejected_orders = rejected_orders or {}
 
     def load(self, cursor, raw: IO[bytes], size: int, task: luigi.Task | None = None) -> Loaded:
         """Load ``raw`` (an open file of ``size`` bytes, decompressed); ``task``, if any, is told the progress."""
