@@ -218,9 +218,9 @@ def test_shipments_rows_are_checked_when_the_orders_file_cannot_be_read(pipeline
 
     assert result.status == luigi.LuigiStatusCode.FAILED
     assert (
-        f"{shipments_url}: its order_ids cannot be checked against {orders_url}: line 1: expected header "
-        f"{ORDERS_HEADER} (in any order), found order_id; also 1 of 9 rows rejected: line 10: column 3 "
-        "(shipment_date): '2025-06-2' is not a date (YYYY-MM-DD)"
+        f"{shipments_url}: 1 of 9 rows rejected: line 10: column 3 (shipment_date): '2025-06-2' is not a date "
+        f"(YYYY-MM-DD); its order_ids cannot be checked against {orders_url}: line 1: expected header "
+        f"{ORDERS_HEADER} (in any order), found order_id"
     ) in result.errors
     assert rejects(pipeline) == [
         (

@@ -80,7 +80,11 @@ class CleanUp(DatabaseStep):
         concurrent run that loaded the date again after this clean-up keeps its rows.
         """
         folder = self.settings.download_dir(self.date)
-        for path in sorted(folder.iterdir()) if folder.exists() else []:  # temp files of killed runs too
+        try:
+            paths = sorted(folder.iterdir())  # temp files of killed runs too
+        except FileNotFoundError:  # never made, or a concurrent clean-up removed it
+            paths = []
+        for path in paths:
             if lake.in_use(path):
                 continue
             if path.is_dir():

@@ -175,7 +175,7 @@ class LoadStaging(DatabaseStep):
                 result = loader.load(cursor, raw, size, self)
             if orders.problem:
                 kept = result.rejects
-                raise BadFile(f"{self.url}: its order_ids cannot be checked against {orders.problem}{summary(result)}")
+                raise BadFile(f"{self.url}: {summary(result)}its order_ids cannot be checked against {orders.problem}")
         except (BadFile, lake.BadGzip) as exc:
             cursor.execute(sql.SQL("TRUNCATE {}").format(target))
             self._replace_rejects(cursor, kept)  # rejected_rows holds the current file's bad lines
@@ -317,10 +317,11 @@ def shown(rejects: list[tuple[int, str, str]]) -> str:
 
 
 def summary(result: Loaded) -> str:
-    """``; also 2 of 9 rows rejected: line 3: …`` when the load rejected rows, else nothing."""
+    """``2 of 9 rows rejected: line 3: …; `` when the load rejected rows, else nothing. First in a message: the
+    failure line of a run is cut, and the lines must show."""
     if not result.rejects:
         return ""
-    return f"; also {len(result.rejects):,} of {result.lines:,} rows rejected: {shown(result.rejects)}"
+    return f"{len(result.rejects):,} of {result.lines:,} rows rejected: {shown(result.rejects)}; "
 
 
 @dataclass
