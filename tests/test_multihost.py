@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import logging
 import socket
 import subprocess
 import time
@@ -150,3 +152,37 @@ def test_two_ids_on_two_hosts_each_share_one_luigid(dsn, tmp_path, monkeypatch, 
     finally:
         for pipeline in ids.values():
             pipeline.drop()
+
+
+def test_a_load_on_a_host_without_the_download_streams_the_landing_object(pipeline, s3, monkeypatch, caplog):
+    """The load runs where no Download ran (luigid gave it to another host): it reads the S3 object itself,
+    gzip or not, and reads it again from the start when a quoted value sends it to row-by-row validation."""
+    from d2b_luigi import Dimensions, MigrateSchema
+    from tests.conftest import TINY
+
+    pipeline.put_tiny()  # the dimension CSVs stay local
+    reviews = (TINY / "reviews.csv").read_text().splitlines()
+    reviews[1] = ",".join(f'"{value}"' for value in reviews[1].split(","))
+    bodies = {
+        "orders.csv.gz": gzip.compress((TINY / "orders.csv").read_bytes()),
+        "reviews.csv": ("\n".join(reviews) + "\n").encode(),
+        "shipment_deliveries.csv": (TINY / "shipment_deliveries.csv").read_bytes(),
+    }
+    for key, body in bodies.items():
+        s3.put_object(Bucket="lake", Key=f"landing/2025-07-01/{key}", Body=body)
+    monkeypatch.setenv("D2B_LANDING_URL", "s3://lake/landing/{date}")
+    assert pipeline.build(MigrateSchema(), Dimensions()).status == luigi.LuigiStatusCode.SUCCESS
+
+    caplog.set_level(logging.INFO, logger="d2b_luigi")
+    for name in ("orders", "reviews", "shipment_deliveries"):
+        load = LoadStaging(date=DATES[0], name=name)
+        load.set_progress_percentage = load.set_status_message = lambda *_: None  # a worker sets these
+        load.run()  # what the worker does once luigid hands it the task, without running its Download
+
+    assert pipeline.query("SELECT source, file_url, data_lines, rows_loaded FROM {a}.load_log ORDER BY 1") == [
+        ("orders", "s3://lake/landing/2025-07-01/orders.csv.gz", 8, 8),
+        ("reviews", "s3://lake/landing/2025-07-01/reviews.csv", 6, 6),
+        ("shipment_deliveries", "s3://lake/landing/2025-07-01/shipment_deliveries.csv", 8, 8),
+    ]
+    assert list((pipeline.root / "work").rglob("*.csv*")) == [], "nothing was downloaded"
+    assert "reviews.csv needs row-by-row validation" in caplog.text
