@@ -13,6 +13,7 @@ import luigi
 import luigi.task
 
 from d2b_luigi import warehouse
+from d2b_luigi.tasks.base import WAREHOUSE_ID, shown
 from d2b_luigi.tasks.pipeline import steps
 
 REMOVABLE = ("Download", "LoadStaging", "Transform", "QualityCheck", "Publish", "Export", "CleanUp")
@@ -78,11 +79,12 @@ def invalidate(tasks: list[luigi.Task], dry_run: bool = False) -> list[str]:
             if target.exists():
                 if not dry_run:
                     remove(target)
-                removed.append(f"{task}: {describe(target)}")
+                removed.append(f"{shown(task)}: {describe(target)}")
     return removed
 
 
 def command(task: luigi.Task) -> str:
     """The ``luigi`` command that runs ``task`` alone (drop ``--local-scheduler`` to go through luigid)."""
-    args = " ".join(f"--{name.replace('_', '-')} {value}" for name, value in task.param_kwargs.items())
+    params = {name: value for name, value in task.param_kwargs.items() if name != WAREHOUSE_ID}  # from D2B_ID
+    args = " ".join(f"--{name.replace('_', '-')} {value}" for name, value in params.items())
     return f"luigi --module d2b_luigi {task.get_task_family()} {args} --local-scheduler"

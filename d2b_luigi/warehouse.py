@@ -193,6 +193,14 @@ def query_one(settings: Settings, query, params=()) -> tuple | None:
     return next(iter(query_all(settings, query, params)), None)
 
 
+def existing_markers(settings: Settings, update_ids: list[str]) -> set[str]:
+    """Which of ``update_ids`` have a marker, in one query."""
+    query = sql.SQL("SELECT update_id FROM {}.task_markers WHERE update_id = ANY(%s)").format(
+        sql.Identifier(settings.analytics_schema)
+    )
+    return {update_id for (update_id,) in query_all(settings, query, (update_ids,))}
+
+
 class MarkerTarget(luigi.Target):
     """Done when the marker row ``update_id`` exists; written in the same transaction as the step's rows."""
 

@@ -9,9 +9,10 @@ import luigi
 
 from d2b_luigi import inputs, warehouse
 from d2b_luigi.catalog import SOURCES
-from d2b_luigi.config import Settings, settings
+from d2b_luigi.config import ConfigError, Settings, resolve, settings
 from d2b_luigi.faults import pause_point
 
+WAREHOUSE_ID = "warehouse_id"
 WAREHOUSE = "warehouse"  # the luigi resource every step that works in the warehouse claims one unit of
 
 
@@ -20,7 +21,49 @@ def warehouse_cap() -> int | None:
     return luigi.configuration.get_config().getintdict("resources").get(WAREHOUSE)
 
 
-class PipelineTask(luigi.Task):
+class WarehouseTask(luigi.Task):
+    """A task of one warehouse id: the id is part of its luigi task_id, so deployments of two ids that share
+    one luigid never share a task (``LoadStaging_2025_07_01_orders_east_…``).
+
+    ``warehouse_id`` is filled from the configured id (``--d2b-id`` > ``D2B_ID`` > luigi.cfg ``[d2b] id``)
+    when not given, so every task a process makes has the same one. A task given another id refuses to work
+    (:meth:`own_id`, from its settings and from the ``requires()`` of the tasks without settings), so one
+    graph never mixes two ids. Markers do not include it (``step_id``): each id has its own schemas.
+    """
+
+    warehouse_id = luigi.OptionalParameter(
+        default=None,
+        positional=False,
+        description="the warehouse id of the deployment (set it with --d2b-id or D2B_ID; filled from there)",
+    )
+
+    @classmethod
+    def get_param_values(cls, params, args, kwargs):
+        values = super().get_param_values(params, args, kwargs)
+        if dict(values).get(WAREHOUSE_ID) is not None:
+            return values
+        configured = resolve("id")[0]  # an unusable id is reported by the run itself (Settings)
+        return [(name, configured if name == WAREHOUSE_ID else value) for name, value in values]
+
+    def own_id(self) -> str:
+        """The task's warehouse id, after making sure it is the configured one."""
+        configured, where = resolve("id")
+        if self.warehouse_id != configured:
+            raise ConfigError(
+                f"{self.get_task_family()}: --warehouse-id {self.warehouse_id} differs from the configured warehouse "
+                f"id {configured!r} ({where}); set the id with --d2b-id or D2B_ID instead"
+            )
+        return configured
+
+
+def shown(task: luigi.Task) -> str:
+    """The task as luigi shows it but without the warehouse id, which the deployment gives:
+    ``Export(date=2025-07-01, table=agg_shipments)``."""
+    params = ", ".join(f"{name}={value}" for name, value in task.param_kwargs.items() if name != WAREHOUSE_ID)
+    return f"{task.get_task_family()}({params})"
+
+
+class PipelineTask(WarehouseTask):
     """Every d2b_luigi task: access to the resolved settings, a stable id, its row counts."""
 
     #: True for a task that keeps a warehouse connection busy while it runs: it counts against the cap
@@ -36,13 +79,17 @@ class PipelineTask(luigi.Task):
     @property
     def settings(self) -> Settings:
         if not hasattr(self, "_settings"):
+            self.own_id()
             self._settings = settings()
         return self._settings
 
     @property
     def step_id(self) -> str:
-        """``Family:value:value`` from the significant parameters, e.g. ``LoadStaging:2025-07-01:orders``."""
-        values = [self.param_kwargs[name] for name, param in self.get_params() if param.significant]
+        """``Family:value:value`` from the significant parameters but the warehouse id (each id has its own
+        schemas), e.g. ``LoadStaging:2025-07-01:orders``."""
+        values = [
+            self.param_kwargs[name] for name, param in self.get_params() if param.significant and name != WAREHOUSE_ID
+        ]
         return ":".join([self.get_task_family(), *(str(v) for v in values)])
 
     def row_counts(self, cursor) -> dict[str, int]:

@@ -6,20 +6,23 @@ import datetime as dt
 
 import luigi
 import luigi.task
+import luigi.tools.range
 
 from d2b_luigi import inputs
 from d2b_luigi.catalog import TABLES
+from d2b_luigi.tasks.base import WarehouseTask
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.export import Export
 from d2b_luigi.tasks.schema import MigrateSchema
 
 
-class RunAll(luigi.task.MixinNaiveBulkComplete, luigi.WrapperTask):
+class RunAll(luigi.task.MixinNaiveBulkComplete, WarehouseTask, luigi.WrapperTask):
     """The whole pipeline for ``--date``: done when the exports are written and the date is cleaned up."""
 
     date = luigi.DateParameter()
 
     def requires(self):
+        self.own_id()
         # the schema first: a release older than the warehouse refuses even a finished date
         return [MigrateSchema(), *(Export(date=self.date, table=table) for table in TABLES), CleanUp(date=self.date)]
 
@@ -31,6 +34,15 @@ class RunAll(luigi.task.MixinNaiveBulkComplete, luigi.WrapperTask):
             return False
         state = inputs.DateState(schema.settings, self.date, [i for step in steps for i in step.marker_ids()])
         return all(step.complete_in(state) for step in steps)
+
+
+class RangeDaily(WarehouseTask, luigi.tools.range.RangeDaily):
+    """Luigi's ``RangeDaily`` (``RangeDaily --of RunAll --start … --stop …``), as a task of one warehouse id:
+    two ids backfilling the same dates on one luigid have a range task each, each with its own dates' tasks."""
+
+    def requires(self):
+        self.own_id()
+        return super().requires()
 
 
 def steps(date: dt.date) -> list[luigi.Task]:
