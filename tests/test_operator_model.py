@@ -223,7 +223,8 @@ class OperatorMachine(RuleBasedStateMachine):
         self.files: dict[dt.date, dict[str, Landed | None]] = {d: dict.fromkeys(SOURCES) for d in DATES}
         self.history: dict[dt.date, list[Truth]] = {d: [] for d in DATES}  # every truth a date had
         self.published: dict[dt.date, Truth | None] = dict.fromkeys(DATES)  # what it was last published from
-        self.after_clean_up: set[dt.date] = set()  # a step run by hand or a file landed since the clean-up
+        self.by_hand_after_clean_up: set[dt.date] = set()
+        self.landed_after_clean_up: set[dt.date] = set()  # until a run or a CleanUp of the date succeeds
         self.allow_empty = False
 
     def teardown(self) -> None:
@@ -302,13 +303,13 @@ class OperatorMachine(RuleBasedStateMachine):
         family, params = task
         result = self.pipeline.build(getattr(d2b_luigi, family)(date=date, **dict(params)))
         if family != "CleanUp":
-            self.after_clean_up.add(date)  # what it downloads or loads again is the operator's to keep
+            self.by_hand_after_clean_up.add(date)  # what it downloads or loads again is the operator's to keep
         if self.all_good(date):
             assert result.status in SUCCESS, f"{family}{params} of {date} failed with good files:\n{result.errors}"
         if result.status in SUCCESS and family in PUBLISHING:
             self.published[date] = self.truth[date]
         if result.status in SUCCESS and family == "CleanUp":
-            self.after_clean_up.discard(date)
+            self.landed_after_clean_up.discard(date)
 
     @rule(date=st.sampled_from(DATES))
     def two_run_alls(self, date: dt.date) -> None:
@@ -363,8 +364,9 @@ class OperatorMachine(RuleBasedStateMachine):
         markers = self.markers()
         for date in self.truth:
             if f"CleanUp:{date}" not in markers:
-                self.after_clean_up.discard(date)
-            elif date not in self.after_clean_up:
+                self.by_hand_after_clean_up.discard(date)
+                self.landed_after_clean_up.discard(date)
+            elif date not in self.by_hand_after_clean_up | self.landed_after_clean_up:
                 for name in SOURCES:
                     assert self.staging_rows(date, name) == [], f"{date} is cleaned but {name} has staging rows"
                     assert self.rejects(date, name) == {}, f"{date} is cleaned but {name} has rejected rows"
@@ -382,7 +384,7 @@ class OperatorMachine(RuleBasedStateMachine):
             assert not succeeded, f"RunAll of {date} succeeded although a file is bad or missing: {self.files[date]}"
         if succeeded:
             self.published[date] = self.truth[date]
-            self.after_clean_up.discard(date)
+            self.landed_after_clean_up.discard(date)
             for name in SOURCES:
                 assert self.rejects(date, name) == {}, f"RunAll of {date} succeeded but {name} has rejected rows"
             return
@@ -429,7 +431,7 @@ class OperatorMachine(RuleBasedStateMachine):
         else:
             path.write_bytes(text.encode())
         self.files[date][name] = None if text is None else landed
-        self.after_clean_up.add(date)
+        self.landed_after_clean_up.add(date)
 
     def all_good(self, date: dt.date) -> bool:
         return all(
