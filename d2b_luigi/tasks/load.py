@@ -76,6 +76,15 @@ def partition(settings, name: str, date) -> sql.Identifier:
     return sql.Identifier(settings.staging_schema, f"{name}_{date:%Y%m%d}")
 
 
+def partitions(settings, date) -> dict[str, sql.Identifier]:
+    """The placeholders ``{orders}``, ``{reviews}``, ``{shipment_deliveries}``: the date's partitions.
+
+    SQL that reads one date's staging rows names its partitions: their statistics then guide the joins
+    (the partitioned parents have none, and a join through them is planned for a billion rows).
+    """
+    return {name: partition(settings, name, date) for name in SOURCES}
+
+
 def exists(cursor, table: sql.Identifier) -> bool:
     """Whether ``schema.table`` exists now: read from pg_class with this statement's snapshot (``to_regclass``
     may answer from a cache not yet told of a partition another session just created or dropped)."""
