@@ -7,15 +7,14 @@ import logging
 from pathlib import Path
 
 import luigi.configuration
-import luigi.tools.range  # noqa: F401  (puts RangeDaily on the command line; autoload_range is off)
 
 from d2b_luigi import notify, outcome, runlog  # noqa: F401  (register the failure webhook and the run log)
-from d2b_luigi.tasks.cleanup import CleanUp
+from d2b_luigi.tasks.cleanup import CleanUp, sweep_at_exit
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.export import Export
-from d2b_luigi.tasks.extract import Download, LandingFile, wait_for_late_files
+from d2b_luigi.tasks.extract import Download, LandingFile, any_step_on_any_host, wait_for_late_files
 from d2b_luigi.tasks.load import CreateStagingTable, LoadStaging
-from d2b_luigi.tasks.pipeline import RunAll
+from d2b_luigi.tasks.pipeline import RangeDaily, RunAll
 from d2b_luigi.tasks.publish import Publish
 from d2b_luigi.tasks.quality import QualityCheck
 from d2b_luigi.tasks.schema import MigrateSchema
@@ -33,12 +32,13 @@ __all__ = [
     "MigrateSchema",
     "Publish",
     "QualityCheck",
+    "RangeDaily",
     "RunAll",
     "Transform",
 ]
 
 _PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "luigi.cfg"
-if not luigi.configuration.get_config().has_section("retcode") and _PROJECT_CONFIG.is_file():
+if not luigi.configuration.get_config().has_option("retcode", "task_failed") and _PROJECT_CONFIG.is_file():
     # Run from another folder (cron starts in $HOME): the `luigi` command imports this module while it
     # parses its arguments, before it reads [retcode], so loading the project's file here still counts.
     luigi.configuration.add_config_path(str(_PROJECT_CONFIG))
@@ -47,4 +47,7 @@ if not luigi.configuration.get_config().has_section("retcode") and _PROJECT_CONF
     )
 
 wait_for_late_files()
+any_step_on_any_host()
 outcome.install()  # under the `luigi` command: say each failed or missing thing after luigi's summary
+if outcome.under_the_luigi_command():
+    sweep_at_exit()

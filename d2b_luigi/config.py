@@ -157,7 +157,12 @@ class Settings:
         return self.download_dir(date) / f"{name}.csv"
 
     def download_dir(self, date) -> Path:
-        return self.work_dir / "download" / self.id / date.isoformat()
+        return self.downloads_root / date.isoformat()
+
+    @property
+    def downloads_root(self) -> Path:
+        """This host's downloads of this warehouse id, one folder per date."""
+        return self.work_dir / "download" / self.id
 
 
 def identifier(value: str, setting: str) -> str:

@@ -13,6 +13,7 @@ import luigi
 import luigi.task
 
 from d2b_luigi import warehouse
+from d2b_luigi.tasks.base import WAREHOUSE_ID
 from d2b_luigi.tasks.pipeline import steps
 
 REMOVABLE = ("Download", "LoadStaging", "Transform", "QualityCheck", "Publish", "Export", "CleanUp")
@@ -84,5 +85,6 @@ def invalidate(tasks: list[luigi.Task], dry_run: bool = False) -> list[str]:
 
 def command(task: luigi.Task) -> str:
     """The ``luigi`` command that runs ``task`` alone (drop ``--local-scheduler`` to go through luigid)."""
-    args = " ".join(f"--{name.replace('_', '-')} {value}" for name, value in task.param_kwargs.items())
+    params = {name: value for name, value in task.param_kwargs.items() if name != WAREHOUSE_ID}  # from D2B_ID
+    args = " ".join(f"--{name.replace('_', '-')} {value}" for name, value in params.items())
     return f"luigi --module d2b_luigi {task.get_task_family()} {args} --local-scheduler"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gzip
+import io
 import os
 import re
 import tempfile
@@ -119,10 +120,11 @@ class BadGzip(ValueError):
 
 
 class _Gunzip(gzip.GzipFile):
-    """A gzip file whose read errors name the landing file it came from."""
+    """Gzip content whose read errors name the landing file it came from; closing it closes ``source`` too."""
 
-    def __init__(self, path: str, url: str) -> None:
-        super().__init__(path, "rb")
+    def __init__(self, source: IO[bytes], url: str) -> None:
+        super().__init__(fileobj=source, mode="rb")
+        self.source = source
         self.url = url
 
     def _bad(self, exc: Exception) -> BadGzip:
@@ -140,19 +142,90 @@ class _Gunzip(gzip.GzipFile):
         except (EOFError, OSError, zlib.error) as exc:
             raise self._bad(exc) from None
 
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.source.close()
+
 
 def open_csv(path: str, url: str) -> tuple[IO[bytes], int]:
-    """The download of the landing file ``url`` to read, and its size in bytes; gzip content is decompressed
-    as it is read. The size of gzip content is the one its trailer records (modulo 4 GiB, as gzip keeps it).
-    """
-    with open(path, "rb") as probe:
-        gzipped = probe.read(2) == GZIP_MAGIC
+    """The download of the landing file ``url`` to read, and its size in bytes (see :func:`_csv`)."""
+    return _csv(open(path, "rb"), url)
+
+
+def open_landing(settings: Settings, url: str) -> tuple[IO[bytes], int]:
+    """The landing file ``url`` to read straight from the lake, with no local copy, and its size in bytes:
+    a file of a folder is opened where it is, an S3 object is streamed (see :class:`_S3Object`)."""
+    if is_s3(url):
+        return _csv(io.BufferedReader(_S3Object(settings, url), FILE_CHUNK), url)
+    return open_csv(url, url)
+
+
+def _csv(source: IO[bytes], url: str) -> tuple[IO[bytes], int]:
+    """``source`` (seekable) to read, and its size; gzip content is decompressed as it is read. The size of
+    gzip content is the one its trailer records (modulo 4 GiB, as gzip keeps it)."""
+    try:
+        gzipped = source.read(2) == GZIP_MAGIC
+        size = source.seek(-4 if gzipped else 0, os.SEEK_END)
         if gzipped:
-            probe.seek(-4, os.SEEK_END)
-            size = int.from_bytes(probe.read(4), "little")
-    if gzipped:
-        return _Gunzip(path, url), size
-    return open(path, "rb"), os.path.getsize(path)
+            size = int.from_bytes(source.read(4), "little")
+        source.seek(0)
+    except BaseException:
+        source.close()
+        raise
+    return (_Gunzip(source, url) if gzipped else source), size
+
+
+class _S3Object(io.RawIOBase):
+    """An S3 object read as a seekable file: one streaming GET from the current position, again after a seek
+    (a load reads its file once; only a file that needs row-by-row validation is read a second time). Every
+    GET asks for the ETag seen first, so an object replaced meanwhile fails the read instead of mixing two."""
+
+    def __init__(self, settings: Settings, url: str) -> None:
+        self.client = s3_client(settings).s3.meta.client
+        self.bucket, self.key = split_s3(url)
+        head = self.client.head_object(Bucket=self.bucket, Key=self.key)
+        self.length, self.etag = head["ContentLength"], head["ETag"]
+        self.position = 0
+        self.body = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        position = {os.SEEK_SET: 0, os.SEEK_CUR: self.position, os.SEEK_END: self.length}[whence] + offset
+        if position != self.position:
+            self._drop()
+            self.position = position
+        return position
+
+    def readinto(self, buffer) -> int:
+        if self.position >= self.length:
+            return 0
+        if self.body is None:
+            self.body = self.client.get_object(
+                Bucket=self.bucket, Key=self.key, IfMatch=self.etag, Range=f"bytes={self.position}-"
+            )["Body"]
+        data = self.body.read(len(buffer))
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def _drop(self) -> None:
+        if self.body is not None:
+            self.body.close()
+            self.body = None
+
+    def close(self) -> None:
+        self._drop()
+        super().close()
 
 
 class _Counter:

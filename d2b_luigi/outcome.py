@@ -245,7 +245,7 @@ def _logs_to_a_file() -> bool:
     return any(isinstance(h, logging.FileHandler) for lg in loggers for h in lg.handlers)
 
 
-def _under_the_luigi_command() -> bool:
+def under_the_luigi_command() -> bool:
     """True when the ``luigi`` command (luigi.retcodes.run_with_retcodes) is importing this module."""
     frame = inspect.currentframe()
     while frame is not None:
@@ -257,7 +257,7 @@ def _under_the_luigi_command() -> bool:
 
 def install() -> None:
     """Called on import: under the ``luigi`` command, collect the run's problems and say them at its end."""
-    if not _under_the_luigi_command():
+    if not under_the_luigi_command():
         return
     run = _Run()
     luigi.Task.event_handler(luigi.Event.DEPENDENCY_DISCOVERED)(lambda task, _dependency: run.remember(task))

@@ -17,7 +17,7 @@ import luigi
 import psycopg2.errors
 
 from d2b_luigi import warehouse
-from d2b_luigi.tasks.base import PipelineTask
+from d2b_luigi.tasks.base import WAREHOUSE_ID, PipelineTask
 
 log = logging.getLogger("d2b_luigi")
 
@@ -61,8 +61,8 @@ def run_date(task: luigi.Task) -> dt.date | None:
 
 
 def label(task: luigi.Task) -> str:
-    """``LoadStaging orders``: the family and its parameters other than the date."""
-    others = [str(v) for k, v in task.param_kwargs.items() if k != "date"]
+    """``LoadStaging orders``: the family and its parameters other than the date and the warehouse id."""
+    others = [str(v) for k, v in task.param_kwargs.items() if k not in ("date", WAREHOUSE_ID)]
     return " ".join([task.get_task_family(), *others])
 
 

@@ -8,11 +8,41 @@ from collections.abc import Iterator
 import luigi
 
 from d2b_luigi import warehouse
-from d2b_luigi.config import Settings, settings
+from d2b_luigi.config import ConfigError, Settings, resolve, settings
 from d2b_luigi.faults import pause_point
 
+WAREHOUSE_ID = "warehouse_id"
 
-class PipelineTask(luigi.Task):
+
+class WarehouseTask(luigi.Task):
+    """A task of one warehouse id: the id is part of its luigi task_id, so deployments of two ids that share
+    one luigid never share a task (``LoadStaging_2025_07_01_orders_east_…``).
+
+    ``warehouse_id`` is filled from the configured id (``--d2b-id`` > ``D2B_ID`` > luigi.cfg ``[d2b] id``)
+    when not given, so every task of a process has the same one; a different value given is refused, so one
+    graph never mixes two ids. Markers do not include it (``step_id``): each id has its own schemas.
+    """
+
+    warehouse_id = luigi.OptionalParameter(
+        default=None,
+        positional=False,
+        description="the warehouse id of the deployment (set it with --d2b-id or D2B_ID; filled from there)",
+    )
+
+    @classmethod
+    def get_param_values(cls, params, args, kwargs):
+        values = super().get_param_values(params, args, kwargs)
+        configured, where = resolve("id")  # an unusable id is reported by the run itself (Settings)
+        given = dict(values).get(WAREHOUSE_ID)
+        if given not in (None, configured):
+            raise ConfigError(
+                f"{cls.get_task_family()}: --warehouse-id {given} differs from the configured warehouse id "
+                f"{configured!r} ({where}); set the id with --d2b-id or D2B_ID instead"
+            )
+        return [(name, configured if name == WAREHOUSE_ID else value) for name, value in values]
+
+
+class PipelineTask(WarehouseTask):
     """Every d2b_luigi task: access to the resolved settings, a stable id, its row counts."""
 
     @property
@@ -23,8 +53,11 @@ class PipelineTask(luigi.Task):
 
     @property
     def step_id(self) -> str:
-        """``Family:value:value`` from the significant parameters, e.g. ``LoadStaging:2025-07-01:orders``."""
-        values = [self.param_kwargs[name] for name, param in self.get_params() if param.significant]
+        """``Family:value:value`` from the significant parameters but the warehouse id (each id has its own
+        schemas), e.g. ``LoadStaging:2025-07-01:orders``."""
+        values = [
+            self.param_kwargs[name] for name, param in self.get_params() if param.significant and name != WAREHOUSE_ID
+        ]
         return ":".join([self.get_task_family(), *(str(v) for v in values)])
 
     def row_counts(self, cursor) -> dict[str, int]:

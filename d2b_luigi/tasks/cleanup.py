@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import datetime as dt
 import logging
+import os
 import shutil
+from pathlib import Path
 
 import luigi
 import psycopg2.errors
@@ -12,6 +16,7 @@ from psycopg2 import sql
 
 from d2b_luigi import lake, warehouse
 from d2b_luigi.catalog import SOURCES, TABLES
+from d2b_luigi.config import Settings, settings
 from d2b_luigi.tasks.base import DatabaseStep
 from d2b_luigi.tasks.export import Export
 from d2b_luigi.tasks.load import DDL_LOCK, LoadStaging, exists, partition
@@ -23,9 +28,12 @@ class CleanUp(DatabaseStep):
     """After the exports: delete the date's local files and drop its staging partitions.
 
     The staging loads' markers go in the same transaction as their rows, so a step rerun by hand later
-    (a forced Transform, say) downloads and loads again what it needs. Done while nothing is left to
-    remove: a step rerun by hand after the clean-up that loaded or downloaded again makes the next
-    ``RunAll`` clean up again.
+    (a forced Transform, say) downloads and loads again what it needs. Done while its marker is there and
+    no load marker: a step rerun by hand after the clean-up that loaded again makes the next ``RunAll``
+    clean up again. Whether it is done depends on the warehouse only, never on one host's files: any host
+    may ask (``RunAll`` runs on any of them). The downloads of a cleaned-up date that are left on a host (it
+    downloaded, another host cleaned up; or a kill before ``after_commit``) go with that host's next
+    clean-up or at the end of its next ``luigi`` command (:func:`sweep`).
     """
 
     date = luigi.DateParameter()
@@ -38,18 +46,10 @@ class CleanUp(DatabaseStep):
         return [Export(date=self.date, table=table) for table in TABLES]
 
     def complete(self) -> bool:
-        found = warehouse.existing_markers(self.settings, [self.update_id, *self._load_ids()])
-        return found == {self.update_id} and not self._downloads()
-
-    def _downloads(self) -> list:
-        """The date's local files, but for the temporary files of live processes (a concurrent run's)."""
-        folder = self.settings.download_dir(self.date)
-        if not folder.exists():
-            return []
-        return [path for path in folder.rglob("*") if path.is_file() and not lake.in_use(path)]
+        return warehouse.existing_markers(self.settings, [self.update_id, *self._load_ids()]) == {self.update_id}
 
     def _load_ids(self) -> list[str]:
-        return [LoadStaging(date=self.date, name=name).update_id for name in SOURCES]
+        return load_ids(self.date)
 
     def prepare(self) -> None:
         """Loaded again since the clean-up (by hand, or by a concurrent run): it no longer holds.
@@ -73,22 +73,14 @@ class CleanUp(DatabaseStep):
     def after_commit(self) -> None:
         """Delete the date's downloads; drop its emptied partitions if that can be done at once.
 
-        Killed before the downloads are gone, the step is not complete (see ``complete``) and runs again.
+        Killed before the downloads are gone, they go with the next sweep (:func:`sweep`).
         Dropping a partition must lock the parent table against every other date's load; rather than wait
         for them, an empty partition is left in place when they are busy (harmless; a rerun reuses it).
         A partition is dropped only under its load's step lock and while that load has no marker: a
         concurrent run that loaded the date again after this clean-up keeps its rows.
         """
-        folder = self.settings.download_dir(self.date)
-        for path in sorted(folder.iterdir()) if folder.exists() else []:  # temp files of killed runs too
-            if lake.in_use(path):
-                continue
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # unless a live process is still writing in it
+        remove_downloads(self.settings.download_dir(self.date))
+        sweep(self.settings)  # and this host's downloads of dates other hosts cleaned up
         for name in SOURCES:
             try:
                 with warehouse.transaction(self.settings) as cursor:
@@ -99,3 +91,53 @@ class CleanUp(DatabaseStep):
                         cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(leaf))
             except psycopg2.errors.LockNotAvailable as exc:
                 log.info("left the empty partition of %s for %s (%s)", name, self.date, type(exc).__name__)
+
+
+def load_ids(date: dt.date) -> list[str]:
+    return [LoadStaging(date=date, name=name).update_id for name in SOURCES]
+
+
+def remove_downloads(folder: Path) -> None:
+    """Delete a date's folder of downloads, but for the temporary files of live processes (a concurrent run's)."""
+    for path in sorted(folder.iterdir()) if folder.exists() else []:  # temp files of killed runs too
+        if lake.in_use(path):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # unless a live process is still writing in it
+
+
+def sweep(settings: Settings) -> None:
+    """Delete this host's downloads of every date whose clean-up is done (on any host) and that no load has
+    loaded again since: a host keeps a download only while its date may still need it. One query."""
+    root = settings.downloads_root
+    folders = {}
+    for folder in root.iterdir() if root.is_dir() else []:
+        with contextlib.suppress(ValueError):
+            folders[dt.date.fromisoformat(folder.name)] = folder
+    if not folders:
+        return
+    ids = {date: [CleanUp(date=date).update_id, *load_ids(date)] for date in folders}
+    found = warehouse.existing_markers(settings, [update_id for date_ids in ids.values() for update_id in date_ids])
+    for date, folder in folders.items():
+        if found.intersection(ids[date]) == {ids[date][0]}:
+            remove_downloads(folder)
+
+
+def sweep_at_exit() -> None:
+    """At the end of this ``luigi`` command, :func:`sweep` this host's downloads: with several hosts on one
+    luigid, this host may have downloaded files of a date that another host then cleaned up."""
+    pid = os.getpid()
+
+    def run() -> None:
+        if os.getpid() != pid:
+            return
+        try:
+            sweep(settings())
+        except Exception as exc:  # the run itself reports an unusable setting or warehouse
+            log.info("left this host's downloads of cleaned-up dates for the next run: %s", exc)
+
+    atexit.register(run)

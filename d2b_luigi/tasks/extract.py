@@ -117,6 +117,27 @@ class Download(PipelineTask):
         Path(self.output().path).unlink(missing_ok=True)
 
 
+def any_step_on_any_host() -> None:
+    """``[worker] check_unfulfilled_deps = false`` unless luigi.cfg says otherwise (luigi.cfg sets it too).
+
+    With several worker hosts on one luigid, luigid hands a task to any worker that scheduled it, and with
+    the default luigi checks every dependency's ``complete()`` on that host before ``run()``: a load whose
+    ``Download`` ran on another host would fail with "Unfulfilled dependency at run time". The load reads the
+    lake's file when this host has no current download, so that check is not needed; luigid has already
+    waited for every dependency to be DONE before handing the task out.
+    """
+    _default("worker", "check_unfulfilled_deps", "false")
+
+
+def _default(section: str, key: str, value: str) -> None:
+    """Set luigi's ``[section] key`` unless a config file already does."""
+    config = luigi.configuration.get_config()
+    if not config.has_section(section):
+        config.add_section(section)
+    if not config.has_option(section, key):
+        config.set(section, key, value)
+
+
 def wait_for_late_files() -> None:
     """With ``D2B_LANDING_CHECKS`` > 1, switch on luigi's own retry of missing external data.
 
@@ -135,7 +156,6 @@ def wait_for_late_files() -> None:
     if checks <= 1:
         return
     idle = math.ceil(interval) + 10  # one interval, plus luigi's polling and its jitter
-    config = luigi.configuration.get_config()
     for section, key, value in (
         ("worker", "retry_external_tasks", "true"),
         ("worker", "keep_alive", "true"),
@@ -144,7 +164,4 @@ def wait_for_late_files() -> None:
         ("worker", "wait_jitter", str(min(5.0, interval))),
         ("scheduler", "retry_delay", str(interval)),
     ):
-        if not config.has_section(section):
-            config.add_section(section)
-        if not config.has_option(section, key):
-            config.set(section, key, value)
+        _default(section, key, value)

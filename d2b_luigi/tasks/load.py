@@ -13,12 +13,9 @@ the valid rows of the orders file itself, so one run reports the bad rows of eve
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import logging
-import os
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -160,15 +157,12 @@ class LoadStaging(DatabaseStep):
         )
 
     def write(self, cursor) -> None:
-        if not self.requires()["file"].complete():  # the lake's file changed since this run's Download
-            raise LoadFailed(f"{self.url}: changed in the lake since it was downloaded; a rerun loads it as it is now")
         self._ensure_partition(cursor)  # a concurrent run's clean-up may have dropped it since prepare()
-        path = self.input()["file"].path
         target = partition(self.settings, self.name, self.date)
         kept: list[tuple[int, str, str]] = []  # the rejects a failed file keeps: its own checked rows'
         try:
             orders, orders_problem = self._orders(cursor)
-            raw, size = lake.open_csv(path, self.url)
+            raw, size = self._open(self.name, self.url)
             with raw:
                 loader = FileLoader(self.settings, self.name, self.url, target, orders, self._tmp_dir())
                 result = loader.load(cursor, raw, size, self)
@@ -212,29 +206,24 @@ class LoadStaging(DatabaseStep):
         table = sql.Identifier("orders_file")
         cursor.execute(warehouse.statement(self.settings, "load/orders_file_table", table=table))
         loader = FileLoader(self.settings, "orders", orders_load.url, table, table, self._tmp_dir())
-        with self._orders_file(orders_load.url) as (raw, size):
+        raw, size = self._open("orders", orders_load.url)
+        with raw:
             try:
                 loader.load(cursor, raw, size)
             except BadFile as exc:
                 return None, str(exc)  # this file's own rows are still checked
         return table, ""
 
-    @contextlib.contextmanager
-    def _orders_file(self, url: str) -> Iterator[tuple[IO[bytes], int]]:
-        """The date's orders file and its size: its download when there is one (the orders load reads the
-        same) while it is current, else a copy fetched from the lake (a failed orders load drops its download)."""
-        download = Download(date=self.date, name="orders")
+    def _open(self, name: str, url: str) -> tuple[IO[bytes], int]:
+        """The date's landing file ``name`` to read, and its size: this host's download while it is a copy of the
+        lake's file as it is now, else the lake's file itself, streamed. The download may have run on another
+        host (luigid gives a task to any worker that scheduled it; ``check_unfulfilled_deps`` is off), or a failed
+        load dropped it, or the file changed in the lake since."""
+        download = Download(date=self.date, name=name)
         if download.complete():
-            raw, size = lake.open_csv(download.output().path, url)
-            with raw:
-                yield raw, size
-            return
-        with tempfile.TemporaryDirectory(dir=self._tmp_dir(), prefix=f"orders{lake.part_tag()}-") as folder:
-            path = os.path.join(folder, "orders.csv")
-            lake.fetch(self.settings, url, path)
-            raw, size = lake.open_csv(path, url)
-            with raw:
-                yield raw, size
+            return lake.open_csv(download.output().path, url)
+        log.info("%s: no current download on this host, reading it from the lake", url)
+        return lake.open_landing(self.settings, url)
 
     def _tmp_dir(self) -> str:
         folder = self.settings.download_dir(self.date)

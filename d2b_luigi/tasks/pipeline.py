@@ -6,14 +6,16 @@ import datetime as dt
 
 import luigi
 import luigi.task
+import luigi.tools.range
 
 from d2b_luigi.catalog import TABLES
+from d2b_luigi.tasks.base import WarehouseTask
 from d2b_luigi.tasks.cleanup import CleanUp
 from d2b_luigi.tasks.export import Export
 from d2b_luigi.tasks.schema import MigrateSchema
 
 
-class RunAll(luigi.task.MixinNaiveBulkComplete, luigi.WrapperTask):
+class RunAll(luigi.task.MixinNaiveBulkComplete, WarehouseTask, luigi.WrapperTask):
     """The whole pipeline for ``--date``: done when the exports are written and the date is cleaned up."""
 
     date = luigi.DateParameter()
@@ -21,6 +23,11 @@ class RunAll(luigi.task.MixinNaiveBulkComplete, luigi.WrapperTask):
     def requires(self):
         # the schema first: a release older than the warehouse refuses even a finished date
         return [MigrateSchema(), *(Export(date=self.date, table=table) for table in TABLES), CleanUp(date=self.date)]
+
+
+class RangeDaily(WarehouseTask, luigi.tools.range.RangeDaily):
+    """Luigi's ``RangeDaily`` (``RangeDaily --of RunAll --start … --stop …``), as a task of one warehouse id:
+    two ids backfilling the same dates on one luigid have a range task each, each with its own dates' tasks."""
 
 
 def steps(date: dt.date) -> list[luigi.Task]:
