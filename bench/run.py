@@ -395,16 +395,17 @@ class Bench:
                 spans.append((float(ended) - float(seconds), float(ended)))
         return Run(wall, rss_mb, output, families, busy(spans))
 
-    def build_in_process(self, pipeline_id: str, landing: Path, *tasks: luigi.Task) -> None:
+    def build_in_process(self, pipeline_id: str, landing: Path, tasks: Callable[[], list[luigi.Task]]) -> None:
+        """Build ``tasks()`` in this process, for deployment ``pipeline_id`` (the tasks are made once it is set)."""
         os.environ.update(self.env(pipeline_id, landing))
         Register.clear_instance_cache()
-        result = luigi.build(list(tasks), local_scheduler=True, workers=1, log_level="WARNING", detailed_summary=True)
+        result = luigi.build(tasks(), local_scheduler=True, workers=1, log_level="WARNING", detailed_summary=True)
         if result.status != luigi.LuigiStatusCode.SUCCESS:
             raise RuntimeError(result.summary_text)
 
     def deployment(self, pipeline_id: str, landing: Path) -> str:
         """A deployment whose schemas exist (migrated here, untimed), as for every daily run after the first."""
-        self.build_in_process(pipeline_id, landing, MigrateSchema())
+        self.build_in_process(pipeline_id, landing, lambda: [MigrateSchema()])
         return pipeline_id
 
     def timed(self, prepare: Callable[[], None], action: Callable[[], None]) -> float:
@@ -446,7 +447,9 @@ class Bench:
         staging = f"{pipeline_id}_staging"
         markers = f"{pipeline_id}_analytics.task_markers"
         self.build_in_process(
-            pipeline_id, landing, Dimensions(), Download(date=AS_OF, name="orders"), CreateStagingTable(name="orders")
+            pipeline_id,
+            landing,
+            lambda: [Dimensions(), Download(date=AS_OF, name="orders"), CreateStagingTable(name="orders")],
         )
         self.db.create_staging_tables("bench_raw", ["orders"])
 
