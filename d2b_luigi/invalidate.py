@@ -13,7 +13,7 @@ import luigi
 import luigi.task
 
 from d2b_luigi import warehouse
-from d2b_luigi.tasks.base import WAREHOUSE_ID
+from d2b_luigi.tasks.base import WAREHOUSE_ID, shown
 from d2b_luigi.tasks.pipeline import steps
 
 REMOVABLE = ("Download", "LoadStaging", "Transform", "QualityCheck", "Publish", "Export", "CleanUp")
@@ -79,7 +79,7 @@ def invalidate(tasks: list[luigi.Task], dry_run: bool = False) -> list[str]:
             if target.exists():
                 if not dry_run:
                     remove(target)
-                removed.append(f"{task}: {describe(target)}")
+                removed.append(f"{shown(task)}: {describe(target)}")
     return removed
 
 

@@ -17,7 +17,7 @@ import urllib.request
 import luigi
 
 from d2b_luigi.runlog import ERROR_CHARS, run_date
-from d2b_luigi.tasks.base import PipelineTask
+from d2b_luigi.tasks.base import PipelineTask, shown
 
 log = logging.getLogger("d2b_luigi")
 
@@ -29,7 +29,7 @@ def payload(task: PipelineTask, event: str, error: str) -> dict:
     date = run_date(task)
     return {
         "event": event,
-        "task": str(task),
+        "task": shown(task),
         "family": task.get_task_family(),
         "date": date.isoformat() if date else None,
         "error": error[:ERROR_CHARS],

@@ -81,14 +81,14 @@ def test_the_crontab_starts_luigid_then_runs_today_logs_to_var_log_and_fails_lou
 
         assert failed.returncode == 20, "no landing files for today: missing data"
         today = dt.date.today()
-        assert f"LandingFile(date={today}, name=orders)" in cron.log
+        assert f"LandingFile(warehouse_id={pipeline.id}, date={today}, name=orders)" in cron.log
         assert "Luigi Execution Summary" in cron.log
 
         pipeline.put_tiny(today)
         done = cron.run("30 6 * * *")
 
         assert done.returncode == 0, cron.log
-        assert f"RunAll(date={today})" in cron.log
+        assert f"RunAll(warehouse_id={pipeline.id}, date={today})" in cron.log
         assert pipeline.analytics(today)["agg_shipments"] is not None
     finally:
         make("scheduler-stop", f"SCHEDULER_DIR={cron.env['SCHEDULER_DIR']}")

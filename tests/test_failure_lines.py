@@ -84,7 +84,7 @@ def test_a_configuration_error_is_one_line_without_traceback_and_exits_35(pipeli
     said = [line for line in run.stderr.splitlines() if problem in line]
     named = "environment D2B_ID=" if source == "environment" else "flag --d2b-id="
     assert said == [
-        f"WARNING: Will not run RunAll(date={DATE}) or any dependencies: {named}{problem}",
+        f"WARNING: Will not run RunAll(warehouse_id={bad}, date={DATE}) or any dependencies: {named}{problem}",
         f"ERROR    RunAll {DATE}: {named}{problem} (more: d2b status --date {DATE})",
     ]
 
@@ -215,6 +215,7 @@ def test_missing_data_and_an_unreachable_warehouse_send_luigis_e_mail_where_conf
     more = f"(more: d2b status --date {DATE})"
     assert text == f"MISSING  LandingFile orders {DATE}: landing file missing: {missing} {more}"
     # exit 35: luigi mails the task whose completeness could not be checked, with the error
-    assert [m["Subject"] for m in for_35] == [f"Luigi: RunAll(date={DATE}) failed scheduling. Host: {host}"]
+    subject = f"Luigi: RunAll(warehouse_id={pipeline.id}, date={DATE}) failed scheduling. Host: {host}"
+    assert [m["Subject"] for m in for_35] == [subject]
     body = for_35[0].get_payload(0).get_payload(decode=True).decode()
     assert f"cannot connect to the warehouse postgresql://etl@127.0.0.1:{port}/dwh" in body

@@ -178,10 +178,10 @@ def test_a_single_step_rerun_after_cleanup_recreates_what_it_needs(pipeline):
     assert result.status == luigi.LuigiStatusCode.SUCCESS, result.summary_text
     assert pipeline.query("SELECT tt_late_shipments, tt_undelivered_items FROM {s}.agg_shipments") == [(2, 2)]
     assert pipeline.analytics(TINY_DATE) == EXPECTED, "the published rows are untouched"
-    assert "Download(date=2025-07-01, name=orders)" in result.summary_text
+    assert f"Download(warehouse_id={pipeline.id}, date=2025-07-01, name=orders)" in result.summary_text
     # The loads it redid are cleaned up by the next RunAll, and then RunAll is a no-op again.
     again = pipeline.build(RunAll(date=TINY_DATE))
-    assert "- 1 CleanUp(date=2025-07-01)" in again.summary_text, again.summary_text
+    assert f"- 1 CleanUp(warehouse_id={pipeline.id}, date=2025-07-01)" in again.summary_text, again.summary_text
     assert pipeline.query("SELECT count(*) FROM {s}.orders") == [(0,)]
     assert "Did not run any tasks" in pipeline.build(RunAll(date=TINY_DATE)).summary_text
 

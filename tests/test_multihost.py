@@ -48,8 +48,13 @@ def test_two_ids_have_different_task_ids_and_the_same_marker_ids(monkeypatch):
 def test_a_task_given_another_id_than_the_configured_one_is_refused(monkeypatch):
     monkeypatch.setenv("D2B_ID", "east")
     assert CleanUp(date=DATES[0], warehouse_id="east").warehouse_id == "east"
-    with pytest.raises(ConfigError, match=r"^RunAll: --warehouse-id west differs from the configured warehouse id "):
-        RunAll(date=DATES[0], warehouse_id="west")
+    west = "^{}: --warehouse-id west differs from the configured warehouse id 'east' \\(environment D2B_ID\\)"
+    with pytest.raises(ConfigError, match=west.format("RunAll")):
+        RunAll(date=DATES[0], warehouse_id="west").requires()
+    with pytest.raises(ConfigError, match=west.format("CleanUp")):
+        CleanUp(date=DATES[0], warehouse_id="west").complete()
+    with pytest.raises(ConfigError, match=west.format("RangeDaily")):
+        RangeDaily(of=RunAll, start=DATES[0], stop=DATES[1], warehouse_id="west").requires()
 
 
 def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20) -> None:

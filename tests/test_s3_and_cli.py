@@ -121,7 +121,7 @@ def test_missing_landing_file_exits_with_missing_data_code_and_names_the_url(pip
     )
 
     assert result.returncode == 20, result.stderr[-3000:]
-    assert "LandingFile(date=2025-07-01, name=shipment_deliveries)" in result.stderr
+    assert f"LandingFile(warehouse_id={pipeline.id}, date=2025-07-01, name=shipment_deliveries)" in result.stderr
     assert pipeline.analytics(TINY_DATE)["agg_shipments"] is None
 
 

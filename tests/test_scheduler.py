@@ -101,7 +101,7 @@ def test_luigid_history_is_recorded_in_the_warehouse_under_sqlalchemy_2(pipeline
                 WHERE t.name = 'RunAll'"""
         )
     )
-    assert params == {"date": str(TINY_DATE)}
+    assert params == {"date": str(TINY_DATE), "warehouse_id": pipeline.id}
     assert pipeline.query("SELECT to_regclass('public.tasks')") == [(None,)], "nothing in the public schema"
 
 

@@ -85,7 +85,7 @@ def test_a_full_run_logs_no_secret_even_at_debug_level(pipeline, moto_server, tm
     )
 
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "RunAll(date=2025-07-01)" in result.stderr, "the log is there"
+    assert f"RunAll(warehouse_id={pipeline.id}, date=2025-07-01)" in result.stderr, "the log is there"
     assert PASSWORD not in result.stderr + result.stdout
     assert AWS_SECRET not in result.stderr + result.stdout
 
@@ -100,7 +100,7 @@ def test_a_late_file_is_waited_for_while_the_worker_does_everything_else(pipelin
     run = LuigiProcess("RunAll", "--date", "2025-07-01", "--local-scheduler", env=env, lock_dir=tmp_path)
     run.wait_for(f"landing file missing: {reviews}")
     for table in ("agg_public_holiday", "agg_shipments"):  # the transforms that need no reviews
-        run.wait_for(f"done      Transform(date=2025-07-01, table={table})")
+        run.wait_for(f"done      Transform(warehouse_id={pipeline.id}, date=2025-07-01, table={table})")
     shutil.move(late, reviews)
 
     assert run.finish() == 0, run.stderr[-3000:]
@@ -120,7 +120,7 @@ def test_a_missing_file_gives_up_after_the_configured_looks_naming_its_url(pipel
     looks = [line for line in result.stderr.splitlines() if line.endswith(f"landing file missing: {reviews}")]
     assert len(looks) == 3, looks
     summary = result.stderr[result.stderr.index("===== Luigi Execution Summary =====") :]
-    assert "* 1 failed:\n    - 1 LandingFile(date=2025-07-01, name=reviews)" in summary
+    assert f"* 1 failed:\n    - 1 LandingFile(warehouse_id={pipeline.id}, date=2025-07-01, name=reviews)" in summary
     assert pipeline.analytics(TINY_DATE)["agg_shipments"] is None, "nothing is published without all files"
 
 
@@ -139,8 +139,8 @@ def test_while_waiting_for_late_files_a_failing_step_is_retried_as_often_as_the_
     summary = result.stderr[result.stderr.index("===== Luigi Execution Summary =====") :]
     # the shipments file is checked too, against the orders file, which cannot be read
     assert (
-        "* 2 failed:\n    - 2 LoadStaging(date=2025-07-01, name=orders) and LoadStaging(date=2025-07-01, "
-        "name=shipment_deliveries)"
+        f"* 2 failed:\n    - 2 LoadStaging(warehouse_id={pipeline.id}, date=2025-07-01, name=orders) and "
+        f"LoadStaging(warehouse_id={pipeline.id}, date=2025-07-01, name=shipment_deliveries)"
     ) in summary
 
 

@@ -19,7 +19,8 @@ class WarehouseTask(luigi.Task):
     one luigid never share a task (``LoadStaging_2025_07_01_orders_east_…``).
 
     ``warehouse_id`` is filled from the configured id (``--d2b-id`` > ``D2B_ID`` > luigi.cfg ``[d2b] id``)
-    when not given, so every task of a process has the same one; a different value given is refused, so one
+    when not given, so every task a process makes has the same one. A task given another id refuses to work
+    (:meth:`own_id`, from its settings and from the ``requires()`` of the tasks without settings), so one
     graph never mixes two ids. Markers do not include it (``step_id``): each id has its own schemas.
     """
 
@@ -32,14 +33,27 @@ class WarehouseTask(luigi.Task):
     @classmethod
     def get_param_values(cls, params, args, kwargs):
         values = super().get_param_values(params, args, kwargs)
-        configured, where = resolve("id")  # an unusable id is reported by the run itself (Settings)
-        given = dict(values).get(WAREHOUSE_ID)
-        if given not in (None, configured):
-            raise ConfigError(
-                f"{cls.get_task_family()}: --warehouse-id {given} differs from the configured warehouse id "
-                f"{configured!r} ({where}); set the id with --d2b-id or D2B_ID instead"
-            )
+        if dict(values).get(WAREHOUSE_ID) is not None:
+            return values
+        configured = resolve("id")[0]  # an unusable id is reported by the run itself (Settings)
         return [(name, configured if name == WAREHOUSE_ID else value) for name, value in values]
+
+    def own_id(self) -> str:
+        """The task's warehouse id, after making sure it is the configured one."""
+        configured, where = resolve("id")
+        if self.warehouse_id != configured:
+            raise ConfigError(
+                f"{self.get_task_family()}: --warehouse-id {self.warehouse_id} differs from the configured warehouse "
+                f"id {configured!r} ({where}); set the id with --d2b-id or D2B_ID instead"
+            )
+        return configured
+
+
+def shown(task: luigi.Task) -> str:
+    """The task as luigi shows it but without the warehouse id, which the deployment gives:
+    ``Export(date=2025-07-01, table=agg_shipments)``."""
+    params = ", ".join(f"{name}={value}" for name, value in task.param_kwargs.items() if name != WAREHOUSE_ID)
+    return f"{task.get_task_family()}({params})"
 
 
 class PipelineTask(WarehouseTask):
@@ -48,6 +62,7 @@ class PipelineTask(WarehouseTask):
     @property
     def settings(self) -> Settings:
         if not hasattr(self, "_settings"):
+            self.own_id()
             self._settings = settings()
         return self._settings
 

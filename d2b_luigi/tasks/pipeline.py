@@ -21,6 +21,7 @@ class RunAll(luigi.task.MixinNaiveBulkComplete, WarehouseTask, luigi.WrapperTask
     date = luigi.DateParameter()
 
     def requires(self):
+        self.own_id()
         # the schema first: a release older than the warehouse refuses even a finished date
         return [MigrateSchema(), *(Export(date=self.date, table=table) for table in TABLES), CleanUp(date=self.date)]
 
@@ -28,6 +29,10 @@ class RunAll(luigi.task.MixinNaiveBulkComplete, WarehouseTask, luigi.WrapperTask
 class RangeDaily(WarehouseTask, luigi.tools.range.RangeDaily):
     """Luigi's ``RangeDaily`` (``RangeDaily --of RunAll --start … --stop …``), as a task of one warehouse id:
     two ids backfilling the same dates on one luigid have a range task each, each with its own dates' tasks."""
+
+    def requires(self):
+        self.own_id()
+        return super().requires()
 
 
 def steps(date: dt.date) -> list[luigi.Task]:
