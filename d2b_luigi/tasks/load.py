@@ -109,6 +109,17 @@ class LoadStaging(DatabaseStep):
         return 1 if self.name == "orders" else 0
 
     @property
+    def resources(self) -> dict[str, int]:
+        """The date's orders and shipments loads never run at once, on any worker or host: started together,
+        the shipments load would find the orders not loaded yet and load the orders file a second time to
+        check its order_ids. A resource named in no ``[resources]`` section has one unit (luigi's default).
+        Not a dependency: a failed orders load must not keep the shipments file from being checked."""
+        needs = dict(super().resources)
+        if self.name in ("orders", "shipment_deliveries"):
+            needs[f"d2b_orders_check_{self.settings.id}_{self.date:%Y%m%d}"] = 1
+        return needs
+
+    @property
     def target_table(self) -> str:
         return f"{self.settings.staging_schema}.{self.name}"
 
