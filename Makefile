@@ -4,9 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # the as-of date of the built-in sample data set
 DATE ?= 2026-11-24
-# the central scheduler (luigid) of `make scheduler`
-SCHEDULER_PORT ?= 8082
+# the central scheduler (luigid) of `make scheduler`: its state, logs and pid file. Its host and port are
+# D2B_SCHEDULER_HOST and D2B_SCHEDULER_PORT (else luigi.cfg's), which the luigi command follows too.
 SCHEDULER_DIR ?= var/scheduler
+ifdef SCHEDULER_PORT
+$(error SCHEDULER_PORT is gone (it moved luigid but not the luigi command): set D2B_SCHEDULER_PORT, which moves both)
+endif
 
 # the pinned versions every install uses (CI, the container image too); `make lock` refreshes it
 CONSTRAINTS := constraints.txt
@@ -57,9 +60,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# luigid on 127.0.0.1:$(SCHEDULER_PORT) in the background, with task history; state, logs, pid in $(SCHEDULER_DIR)
+# luigid in the background (127.0.0.1:8082 unless D2B_SCHEDULER_HOST/PORT say otherwise), with task history
+# and Prometheus metrics; state, logs, pid file in $(SCHEDULER_DIR) (0700, files 0600)
 scheduler: install
-	$(BIN)/d2b scheduler start --port $(SCHEDULER_PORT) --dir $(SCHEDULER_DIR)
+	$(BIN)/d2b scheduler start --dir $(SCHEDULER_DIR)
 
 scheduler-stop: install
 	$(BIN)/d2b scheduler stop --dir $(SCHEDULER_DIR)

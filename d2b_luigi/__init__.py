@@ -4,11 +4,14 @@
 """
 
 import logging
+import sys
 from pathlib import Path
 
 import luigi.configuration
 
 from d2b_luigi import notify, outcome, runlog  # noqa: F401  (register the failure webhook and the run log)
+from d2b_luigi.config import ConfigError
+from d2b_luigi.scheduler import configure_clients
 from d2b_luigi.tasks.cleanup import CleanUp, sweep_at_exit
 from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.export import Export
@@ -46,6 +49,11 @@ if not luigi.configuration.get_config().has_option("retcode", "task_failed") and
         "no luigi.cfg in the current folder: using %s (set LUIGI_CONFIG_PATH to choose another)", _PROJECT_CONFIG
     )
 
+try:
+    configure_clients()  # D2B_SCHEDULER_HOST/PORT: after luigi.cfg is read, before luigi reads [core]
+except ConfigError as exc:  # no command can work with it: one line, the exit code of a bad setting
+    print(f"d2b_luigi: {exc}", file=sys.stderr)
+    raise SystemExit(35) from None
 wait_for_late_files()
 any_step_on_any_host()
 outcome.install()  # under the `luigi` command: say each failed or missing thing after luigi's summary

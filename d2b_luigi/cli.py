@@ -130,13 +130,16 @@ def report(args: argparse.Namespace) -> None:
 
 
 def scheduler(args: argparse.Namespace) -> None:
-    """Start or stop the central scheduler (luigid on 127.0.0.1, with task history)."""
+    """Start or stop the central scheduler (luigid at D2B_SCHEDULER_HOST:D2B_SCHEDULER_PORT, with task history)."""
     from d2b_luigi import scheduler as luigid
 
     try:
         if args.action == "start":
-            url = luigid.start(args.dir, args.port)
-            print(f"luigid runs at {url} (history: {url}history); state, logs and pid file in {args.dir}")
+            url = luigid.start(args.dir)
+            print(
+                f"luigid runs at {url} (history: {url}history, metrics: {url}metrics); "
+                f"state, logs and pid file in {args.dir}"
+            )
         elif luigid.stop(args.dir):
             print("luigid stopped")
         else:
@@ -183,7 +186,6 @@ def main(argv: list[str] | None = None) -> None:
 
     p = commands.add_parser("scheduler", help=scheduler.__doc__)
     p.add_argument("action", choices=("start", "stop"))
-    p.add_argument("--port", type=int, default=8082)
     p.add_argument("--dir", type=Path, default=Path("var/scheduler"), help="state, logs, pid file, history")
     p.set_defaults(func=scheduler)
 

@@ -32,6 +32,7 @@ import tempfile
 import luigi
 import luigi.notifications
 import luigi.retcodes
+import luigi.rpc
 
 from d2b_luigi import notify
 from d2b_luigi.config import resolve
@@ -92,6 +93,8 @@ def _on_timeout(task: luigi.Task, message: str) -> None:
 
 @luigi.Task.event_handler(luigi.Event.BROKEN_TASK)
 def _on_broken(task: luigi.Task, exception: BaseException) -> None:
+    if isinstance(exception, luigi.rpc.RPCError) and unreachable_scheduler(exception):
+        return  # not the task's fault: the end of the run says it once (OneLineErrors)
     _record(task, "error", first_line(exception))
 
 
@@ -111,14 +114,51 @@ def _on_success(task: luigi.Task) -> None:
     _record(task, "done")  # a retry that succeeded clears the task's earlier failure
 
 
+_SCHEDULER_URL = re.compile(r"when connecting to remote scheduler '(?P<url>[^']*)'")
+_OS_ERROR = re.compile(r"\[Errno -?\d+\] (?P<text>[^'\")]+)")
+
+
+def unreachable_scheduler(error: luigi.rpc.RPCError) -> str | None:
+    """The one line for a luigid the command could not reach (None for other RPC errors)."""
+    found = _SCHEDULER_URL.search(str(error))
+    if not found:
+        return None
+    detail = str(error.sub_exception)
+    cause = _OS_ERROR.search(detail)
+    why = cause.group("text").lower() if cause else "no answer" if "timed out" in detail else first_line(detail)
+    return (
+        f"cannot reach the central scheduler luigid at {found.group('url')} ({why}): start it with "
+        "`make scheduler`, or add --local-scheduler to run without it"
+    )
+
+
 _TRACEBACK_END = re.compile(r"^(?P<type>[\w.]+): (?P<message>.*)$")
 _WILL_NOT_RUN = re.compile(r"^Will not run (?P<task>.+) or any dependencies due to error in \w+\(\) method:\n", re.S)
 
 
 class OneLineErrors(logging.Filter):
-    """Luigi's log: d2b_luigi's own errors as one line instead of a traceback; remembers scheduling errors."""
+    """Luigi's log: d2b_luigi's own errors as one line instead of a traceback; remembers scheduling errors.
+
+    An unreachable luigid is said once, in one line, at the end of the run: luigi's tracebacks of it are
+    dropped, and so is its chatter before luigid ever answered (failed pings, the worker stopping; luigi's
+    INFO line "Informed scheduler that task …" tells that it answered).
+    """
+
+    scheduler_answered = False
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Informed scheduler that task"):
+            self.scheduler_answered = True
+        raised = record.exc_info and record.exc_info[1]
+        if isinstance(raised, luigi.rpc.RPCError) and unreachable_scheduler(raised):
+            if record.msg == "Uncaught exception in luigi":  # luigi.retcodes: exit 40
+                reason = unreachable_scheduler(raised)
+                _append({"id": "luigi", "kind": "unhandled", "task": "luigid", "date": None, "reason": reason})
+            return False
+        if not self.scheduler_answered and (
+            record.msg == "Failed pinging scheduler" or record.getMessage().endswith("Shutting down Keep-Alive thread")
+        ):
+            return False
         if record.msg == "Uncaught exception in luigi" and record.exc_info:  # luigi.retcodes: exit 40
             reason = first_line(record.exc_info[1])
             _append({"id": "luigi", "kind": "unhandled", "task": "luigi", "date": None, "reason": reason})
@@ -157,7 +197,7 @@ def lines(found: list[Problem], fallback_date: str | None) -> list[str]:
     result = []
     for p in found:
         date = p.date or fallback_date
-        more = f" (more: d2b status --date {date})" if date else ""
+        more = f" (more: d2b status --date {date})" if date and p.task != "luigid" else ""
         result.append(f"{KINDS[p.kind]:<8} {p.task} {p.date or ''}".rstrip() + f": {p.reason}{more}")
     return result
 

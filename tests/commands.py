@@ -43,10 +43,10 @@ def free_port() -> int:
 class LuigiProcess:
     """A ``luigi`` command running in the background, its stderr collected by a thread."""
 
-    def __init__(self, *args: str, env: dict[str, str], lock_dir: Path) -> None:
+    def __init__(self, *args: str, env: dict[str, str], lock_dir: Path, cwd: Path = ROOT) -> None:
         command = [str(BIN / "luigi"), "--module", "d2b_luigi", *args, "--lock-pid-dir", str(lock_dir)]
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+            command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -46,7 +46,7 @@ class Cron:
             (self.home / name).symlink_to(ROOT / name)
         self.port = free_port()
         local_cfg = tmp_path / "test-luigi.cfg"
-        local_cfg.write_text(f"[core]\nscheduler_port = {self.port}\nlock_pid_dir = {tmp_path / 'locks'}\n")
+        local_cfg.write_text(f"[core]\nlock_pid_dir = {tmp_path / 'locks'}\n")
         self.variables, self.jobs = crontab()
         self.env = {
             "PATH": "/usr/bin:/bin",
@@ -55,7 +55,7 @@ class Cron:
             **pipeline.env,
             "D2B_HOME": str(self.home),
             "LUIGI_CONFIG_PATH": str(local_cfg),
-            "SCHEDULER_PORT": str(self.port),
+            "D2B_SCHEDULER_PORT": str(self.port),  # luigid of `make scheduler` and the luigi command alike
             "SCHEDULER_DIR": str(tmp_path / "scheduler"),
         }
 

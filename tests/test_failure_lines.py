@@ -145,20 +145,29 @@ def test_an_unreachable_warehouse_exit_35_alerts_the_webhook_naming_it(pipeline,
     assert "Traceback" not in run.stderr
 
 
-def test_an_unreachable_luigid_exit_40_is_said_and_alerts_the_webhook(pipeline, tmp_path, webhook):  # noqa: F811
+def test_an_unreachable_luigid_fails_fast_in_one_line_with_the_hint_exit_40_and_alerts(pipeline, tmp_path, webhook):  # noqa: F811
+    """luigi.cfg's own RPC settings (no override): luigi's exit code for an error of its own, 40, and one line
+    that says how to start luigid or do without it; no traceback, no retry chatter."""
     pipeline.put_tiny()
-    cfg = tmp_path / "no-retries.cfg"
-    cfg.write_text("[core]\nrpc-retry-attempts = 1\nrpc-retry-wait = 0\n")
     port = free_port()
-    env = process_env(pipeline, LUIGI_CONFIG_PATH=str(cfg), D2B_WEBHOOK_URL=os.environ["D2B_WEBHOOK_URL"])
+    env = process_env(
+        pipeline,
+        D2B_SCHEDULER_HOST="127.0.0.3",  # the clients take host and port from the one setting
+        D2B_SCHEDULER_PORT=str(port),
+        D2B_WEBHOOK_URL=os.environ["D2B_WEBHOOK_URL"],
+    )
 
-    run = run_luigi("RunAll", "--date", DATE, "--scheduler-port", str(port), env=env, lock_dir=tmp_path)
+    # the timeout only guards against a hang (luigi's defaults waited about 62 s)
+    run = run_luigi("RunAll", "--date", DATE, env=env, lock_dir=tmp_path, timeout=30)
 
     assert run.returncode == 40, run.stderr[-3000:]
-    down = f"RPCError: Errors (1 attempts) when connecting to remote scheduler 'http://127.0.0.1:{port}'"
-    assert run.stderr.splitlines()[-1] == f"ERROR    luigi: {down} (more: d2b status --date {DATE})"
+    said = (
+        f"cannot reach the central scheduler luigid at http://127.0.0.3:{port} (connection refused): "
+        "start it with `make scheduler`, or add --local-scheduler to run without it"
+    )
+    assert run.stderr.splitlines() == [f"ERROR    luigid: {said}"]
     ((_, body),) = webhook.received
-    assert (body["event"], body["exit_code"], body["error"]) == ("unhandled_exception", 40, f"luigi: {down}")
+    assert (body["event"], body["exit_code"], body["error"]) == ("unhandled_exception", 40, f"luigid: {said}")
 
 
 class Smtp(socketserver.StreamRequestHandler):
@@ -219,3 +228,14 @@ def test_missing_data_and_an_unreachable_warehouse_send_luigis_e_mail_where_conf
     assert [m["Subject"] for m in for_35] == [subject]
     body = for_35[0].get_payload(0).get_payload(decode=True).decode()
     assert f"cannot connect to the warehouse postgresql://etl@127.0.0.1:{port}/dwh" in body
+
+
+def test_a_scheduler_port_that_is_no_port_is_one_line_and_exit_35(pipeline, tmp_path):
+    env = process_env(pipeline, D2B_SCHEDULER_PORT="80x2")
+
+    run = run_luigi("RunAll", "--date", DATE, "--local-scheduler", env=env, lock_dir=tmp_path, timeout=60)
+
+    assert run.returncode == 35
+    assert run.stderr.splitlines() == [
+        "d2b_luigi: environment D2B_SCHEDULER_PORT='80x2' is not a port number (1-65535)"
+    ]

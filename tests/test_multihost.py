@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import logging
 import socket
 import subprocess
@@ -17,10 +18,12 @@ from d2b_luigi.config import ConfigError
 from d2b_luigi.generate import generate
 from d2b_luigi.tasks.pipeline import steps
 from tests.commands import BIN, LuigiProcess, free_port, process_env
-from tests.conftest import ROOT, Pipeline
+from tests.conftest import ROOT, TINY, Pipeline
 
 DATES = [dt.date(2025, 7, 1), dt.date(2025, 7, 2), dt.date(2025, 7, 3)]
 HOSTS = ("host1", "host2")
+BACKFILL = ("RangeDaily", "--of", "RunAll", "--start", str(DATES[0]), "--stop", str(DATES[-1] + dt.timedelta(1)))
+EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 DATABASE_STEPS = ("LoadStaging", "Transform", "QualityCheck", "Publish", "Export", "CleanUp")
 
 
@@ -102,15 +105,7 @@ def test_two_ids_on_two_hosts_each_share_one_luigid(dsn, tmp_path, monkeypatch, 
                 env = process_env(pipeline, D2B_WORK_DIR=str(pipeline.root / host))
                 env["LUIGI_CONFIG_PATH"] = str(ROOT / "config" / "hosts.cfg")
                 runs[name, host] = LuigiProcess(
-                    *(
-                        "RangeDaily",
-                        "--of",
-                        "RunAll",
-                        "--start",
-                        str(DATES[0]),
-                        "--stop",
-                        str(DATES[-1] + dt.timedelta(1)),
-                    ),
+                    *BACKFILL,
                     *("--scheduler-port", str(luigid)),
                     env=env,
                     lock_dir=tmp_path / f"lock-{name}-{host}",
@@ -122,7 +117,7 @@ def test_two_ids_on_two_hosts_each_share_one_luigid(dsn, tmp_path, monkeypatch, 
         )
         for name, pipeline in ids.items():
             ran = {host: runs[name, host].stderr.count(") done      ") for host in HOSTS}
-            print(name, "tasks run per host:", ran)
+            assert min(ran.values()) > 0, f"{name}: the work is shared by both hosts: {ran}"
             assert sum(ran.values()) >= len(DATES) * 15, ran
             twice = pipeline.query(
                 "SELECT step_id, count(*) FROM {a}.run_log WHERE status = 'done' AND task_family = ANY(%s)"
@@ -159,11 +154,42 @@ def test_two_ids_on_two_hosts_each_share_one_luigid(dsn, tmp_path, monkeypatch, 
             pipeline.drop()
 
 
+def test_a_load_luigid_hands_to_the_host_without_the_download_reads_the_lake(pipeline, tmp_path, luigid):
+    """Host A downloads the date's files through luigid; host B then runs RunAll: luigid has the downloads
+    DONE (a host's claim that a task just done is pending is ignored for a while), so B gets the loads and
+    reads the landing files from the lake; with luigi's default check of dependencies it would fail them
+    ("Unfulfilled dependency at run time"). A's downloads go at the end of A's next command."""
+    pipeline.put_tiny(DATES[0])
+    hosts = {host: process_env(pipeline, D2B_WORK_DIR=str(tmp_path / host)) for host in ("a", "b")}
+    for env in hosts.values():
+        env["LUIGI_CONFIG_PATH"] = str(ROOT / "config" / "hosts.cfg")
+    scheduler = ("--scheduler-port", str(luigid))
+    downloads = [
+        LuigiProcess(
+            "Download", "--date", str(DATES[0]), "--name", name, *scheduler, env=hosts["a"], lock_dir=tmp_path / name
+        )
+        for name in ("orders", "reviews", "shipment_deliveries")
+    ]
+    assert [download.finish() for download in downloads] == [0, 0, 0], downloads[0].stderr[-3000:]
+    assert len(list((tmp_path / "a" / "download").rglob("*.csv"))) == 3
+
+    b = LuigiProcess("RunAll", "--date", str(DATES[0]), *scheduler, env=hosts["b"], lock_dir=tmp_path / "b-lock")
+
+    assert b.finish() == 0, b.stderr[-3000:]
+    assert b.stderr.count(") done      LoadStaging(") == 3, b.stderr[-3000:]
+    assert ") running   Download(" not in b.stderr, "B loaded the files A downloaded"
+    assert "Unfulfilled dependency" not in b.stderr
+    assert pipeline.analytics(DATES[0]) == EXPECTED
+    assert list((tmp_path / "b").rglob("*.csv")) == []
+    again = LuigiProcess("RunAll", "--date", str(DATES[0]), *scheduler, env=hosts["a"], lock_dir=tmp_path / "a-lock")
+    assert again.finish() == 0, again.stderr[-3000:]
+    assert list((tmp_path / "a").rglob("*.csv")) == [], "the date is cleaned up: its downloads on A are gone"
+
+
 def test_a_load_on_a_host_without_the_download_streams_the_landing_object(pipeline, s3, monkeypatch, caplog):
     """The load runs where no Download ran (luigid gave it to another host): it reads the S3 object itself,
     gzip or not, and reads it again from the start when a quoted value sends it to row-by-row validation."""
     from d2b_luigi import Dimensions, MigrateSchema
-    from tests.conftest import TINY
 
     pipeline.put_tiny()  # the dimension CSVs stay local
     reviews = (TINY / "reviews.csv").read_text().splitlines()

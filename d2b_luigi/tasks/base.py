@@ -12,6 +12,12 @@ from d2b_luigi.config import ConfigError, Settings, resolve, settings
 from d2b_luigi.faults import pause_point
 
 WAREHOUSE_ID = "warehouse_id"
+WAREHOUSE = "warehouse"  # the luigi resource every step that works in the warehouse claims one unit of
+
+
+def warehouse_cap() -> int | None:
+    """``[resources] warehouse`` of this process's luigi config: how many warehouse steps may run at once."""
+    return luigi.configuration.get_config().getintdict("resources").get(WAREHOUSE)
 
 
 class WarehouseTask(luigi.Task):
@@ -58,6 +64,16 @@ def shown(task: luigi.Task) -> str:
 
 class PipelineTask(WarehouseTask):
     """Every d2b_luigi task: access to the resolved settings, a stable id, its row counts."""
+
+    #: True for a task that keeps a warehouse connection busy while it runs: it counts against the cap
+    holds_warehouse = False
+
+    @property
+    def resources(self) -> dict[str, int]:
+        """One unit of ``warehouse`` for a task that holds the warehouse, only while ``[resources] warehouse``
+        is configured: luigi's scheduler gives a resource it does not know 1 unit, which would run one such
+        step at a time. The scheduler that enforces the cap is luigid (for every host), or the local one."""
+        return {WAREHOUSE: 1} if self.holds_warehouse and warehouse_cap() is not None else {}
 
     @property
     def settings(self) -> Settings:
@@ -128,6 +144,7 @@ class DatabaseStep(PipelineTask):
     """
 
     target_table: str = ""
+    holds_warehouse = True
 
     @property
     def update_id(self) -> str:

@@ -21,6 +21,8 @@ class MissingDimension(RuntimeError):
 class Dimensions(PipelineTask):
     """The ``if_common`` dimension tables exist. Read-only unless seeding is on (the embedded default)."""
 
+    holds_warehouse = True
+
     def output(self):
         return [warehouse.TableTarget(self.settings, self.settings.common_schema, t) for t in REQUIRED]
 

@@ -12,6 +12,8 @@ class MigrateSchema(PipelineTask):
     Refuses (in its completeness check already) when the warehouse was migrated by a newer release.
     """
 
+    holds_warehouse = True
+
     def output(self) -> warehouse.SchemaTarget:
         return warehouse.SchemaTarget(self.settings)
 
