@@ -285,6 +285,11 @@ class Warehouse:
         return rows
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages (runnable processes; this machine has os.cpu_count() CPUs)."""
+    return " / ".join(f"{load:.1f}" for load in os.getloadavg())
+
+
 def busy(spans: list[tuple[float, float]]) -> float:
     """The length of the union of ``(start, end)`` intervals: time during which at least one ran."""
     total, reach = 0.0, float("-inf")
@@ -689,6 +694,7 @@ class Bench:
             f"Python {platform.python_version()}, luigi {luigi.__version__}{', QUICK' if QUICK else ''}"
         )
         self.say(f"data: generated, seed {SEED}, as of {AS_OF}, 25 products, 25 customers; run date {AS_OF}")
+        self.say(f"machine load average at the start: {load_average()} (other work on the machine skews every ratio)")
         self.say()
         self.db.drop_bench_schemas()
         shutil.rmtree(WORK / "work", ignore_errors=True)
@@ -706,7 +712,7 @@ class Bench:
         finally:
             self.db.drop_bench_schemas()
         self.targets()
-        self.say(f"total bench time {time.perf_counter() - started:.0f} s")
+        self.say(f"total bench time {time.perf_counter() - started:.0f} s; load average at the end: {load_average()}")
         print("BENCH " + " ".join(f"{key}={value:.3g}" for key, value in self.results.items()), flush=True)
 
 
