@@ -290,10 +290,15 @@ def in_use(path: Path) -> bool:
 
 
 def _alive(pid: str) -> bool:
+    """Whether process ``pid`` lives; a zombie (killed, not yet reaped) writes nothing more and counts as gone."""
     try:
         os.kill(int(pid), 0)
     except (ValueError, ProcessLookupError):
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust the signal
+    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"

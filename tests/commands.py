@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -44,7 +45,9 @@ class LuigiProcess:
 
     def __init__(self, *args: str, env: dict[str, str], lock_dir: Path, cwd: Path = ROOT) -> None:
         command = [str(BIN / "luigi"), "--module", "d2b_luigi", *args, "--lock-pid-dir", str(lock_dir)]
-        self.process = subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -65,8 +68,10 @@ class LuigiProcess:
             time.sleep(0.02)
 
     def kill(self) -> None:
-        self.process.kill()
+        """``kill -9`` of the whole command: the luigi process and the processes its workers run tasks in."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.finish()
+        wait_until(lambda: not group_alive(self.process.pid), timeout=10, what="the killed worker processes to end")
 
     def finish(self, timeout: float = 120) -> int:
         self.process.wait(timeout)
@@ -79,6 +84,18 @@ def process_env(pipeline, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("D2B_", "AWS_"))}
     env.update(pipeline.env, **extra)
     return env
+
+
+def group_alive(group: int) -> bool:
+    """Whether process group ``group`` still has a process that is not a zombie."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
 
 
 def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:

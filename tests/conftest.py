@@ -79,9 +79,11 @@ class Pipeline:
             shutil.copy(TINY / f"{name}.csv", self.dimensions / f"{name}.csv")
 
     def build(self, *tasks: luigi.Task, **kwargs) -> luigi.execution_summary.LuigiRunResult:
-        """luigi.build with a local scheduler; the result's ``errors`` holds the failed tasks' messages."""
+        """luigi.build with a local scheduler, its tasks run in this process (whatever luigi.cfg's ``workers``);
+        the result's ``errors`` holds the failed tasks' messages."""
         Register.clear_instance_cache()
         kwargs.setdefault("local_scheduler", True)
+        kwargs.setdefault("workers", 1)
         kwargs.setdefault("log_level", "WARNING")
         errors: list[str] = []
 

@@ -73,6 +73,15 @@ def partition(settings, name: str, date) -> sql.Identifier:
     return sql.Identifier(settings.staging_schema, f"{name}_{date:%Y%m%d}")
 
 
+def partitions(settings, date) -> dict[str, sql.Identifier]:
+    """The placeholders ``{orders}``, ``{reviews}``, ``{shipment_deliveries}``: the date's partitions.
+
+    SQL that reads one date's staging rows names its partitions: their statistics then guide the joins
+    (the partitioned parents have none, and a join through them is planned for a billion rows).
+    """
+    return {name: partition(settings, name, date) for name in SOURCES}
+
+
 def exists(cursor, table: sql.Identifier) -> bool:
     """Whether ``schema.table`` exists now: read from pg_class with this statement's snapshot (``to_regclass``
     may answer from a cache not yet told of a partition another session just created or dropped)."""
@@ -98,6 +107,17 @@ class LoadStaging(DatabaseStep):
     def priority(self) -> int:
         """Orders first when a worker may choose: shipments then check against the loaded orders."""
         return 1 if self.name == "orders" else 0
+
+    @property
+    def resources(self) -> dict[str, int]:
+        """The date's orders and shipments loads never run at once, on any worker or host: started together,
+        the shipments load would find the orders not loaded yet and load the orders file a second time to
+        check its order_ids. A resource named in no ``[resources]`` section has one unit (luigi's default).
+        Not a dependency: a failed orders load must not keep the shipments file from being checked."""
+        needs = dict(super().resources)
+        if self.name in ("orders", "shipment_deliveries"):
+            needs[f"d2b_orders_check_{self.settings.id}_{self.date:%Y%m%d}"] = 1
+        return needs
 
     @property
     def target_table(self) -> str:

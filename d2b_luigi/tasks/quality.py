@@ -10,7 +10,7 @@ import luigi
 from d2b_luigi import sqlfiles, warehouse
 from d2b_luigi.catalog import SOURCES, TABLES
 from d2b_luigi.tasks.base import DatabaseStep, FailAfterCommit
-from d2b_luigi.tasks.load import LoadStaging
+from d2b_luigi.tasks.load import LoadStaging, partitions
 from d2b_luigi.tasks.transform import Transform
 
 log = logging.getLogger("d2b_luigi")
@@ -66,9 +66,10 @@ class QualityCheck(DatabaseStep):
     def evaluate(self, cursor) -> list[dict]:
         """Run every check and replace the date's stored results."""
         results = []
+        staged = partitions(self.settings, self.date)  # {orders} …: the date's staging rows
         for name in sqlfiles.names("checks"):
             severity, description = check_header(name)
-            check = warehouse.statement(self.settings, name)
+            check = warehouse.statement(self.settings, name, **staged)
             cursor.execute(
                 warehouse.statement(self.settings, "quality/evaluate_check", check=check),
                 {"run_date": self.date, "sample_rows": SAMPLE_ROWS},

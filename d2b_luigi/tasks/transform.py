@@ -6,10 +6,10 @@ import luigi
 from psycopg2 import sql
 
 from d2b_luigi import warehouse
-from d2b_luigi.catalog import SOURCES, TABLES
+from d2b_luigi.catalog import TABLES
 from d2b_luigi.tasks.base import DatabaseStep, PipelineTask
 from d2b_luigi.tasks.dimensions import Dimensions
-from d2b_luigi.tasks.load import LoadStaging, partition
+from d2b_luigi.tasks.load import LoadStaging, partitions
 from d2b_luigi.tasks.schema import MigrateSchema
 
 
@@ -57,10 +57,9 @@ class Transform(DatabaseStep):
             ),
             (self.date,),
         )
-        # The date's partitions by name: their own statistics then guide the joins (the parent has none).
-        partitions = {name: partition(self.settings, name, self.date) for name in SOURCES}
         cursor.execute(
-            warehouse.statement(self.settings, f"transform/{self.table}", **partitions), {"run_date": self.date}
+            warehouse.statement(self.settings, f"transform/{self.table}", **partitions(self.settings, self.date)),
+            {"run_date": self.date},
         )
         # The date's audit was of the rows just replaced: the checks must look at these before any publish.
         from d2b_luigi.tasks.quality import QualityCheck  # it requires this module

@@ -7,6 +7,5 @@ SELECT order_id, unit_price, quantity, total_price,
         CASE WHEN unit_price < 1 THEN 'unit price below 1' END,
         CASE WHEN total_price::bigint <> unit_price::bigint * quantity THEN 'total price is not unit price x quantity' END
     ) AS problem
-FROM {staging}.orders
-WHERE ingestion_date = %(run_date)s
-  AND (quantity < 1 OR unit_price < 1 OR total_price::bigint <> unit_price::bigint * quantity)
+FROM {orders}
+WHERE (quantity < 1 OR unit_price < 1 OR total_price::bigint <> unit_price::bigint * quantity)

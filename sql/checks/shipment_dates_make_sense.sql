@@ -7,9 +7,8 @@ SELECT s.shipment_id, s.order_id, o.order_date, s.shipment_date, s.delivery_date
         CASE WHEN s.delivery_date < o.order_date THEN 'delivered before the order date' END,
         CASE WHEN s.delivery_date IS NOT NULL AND s.shipment_date IS NULL THEN 'delivered without a shipment' END
     ) AS problem
-FROM {staging}.shipment_deliveries AS s
-LEFT JOIN {staging}.orders AS o ON o.order_id = s.order_id AND o.ingestion_date = s.ingestion_date
-WHERE s.ingestion_date = %(run_date)s
-  AND (s.shipment_date < o.order_date
+FROM {shipment_deliveries} AS s
+LEFT JOIN {orders} AS o ON o.order_id = s.order_id
+WHERE (s.shipment_date < o.order_date
        OR s.delivery_date < o.order_date
        OR (s.delivery_date IS NOT NULL AND s.shipment_date IS NULL))
