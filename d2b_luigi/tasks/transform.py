@@ -40,8 +40,7 @@ class Transform(DatabaseStep):
 
     @property
     def sources(self) -> tuple[str, ...]:
-        loads = [LoadStaging(date=self.date, name=name) for name in TABLES[self.table]]
-        return tuple(source for source in SOURCES if any(source in load.sources for load in loads))
+        return TABLES[self.table]  # the staging tables its SQL reads
 
     def requires(self):
         return [
