@@ -149,8 +149,8 @@ def _pss_kib(pid: int) -> int:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             if line.startswith("Pss:"):
                 return int(line.split()[1])
-    except OSError:
-        pass  # ended meanwhile
+    except OSError:  # the process ended meanwhile: it holds no memory
+        return 0
     return 0
 
 

@@ -4,6 +4,7 @@
 """
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -45,6 +46,9 @@ if not luigi.configuration.get_config().has_option("retcode", "task_failed") and
     # Run from another folder (cron starts in $HOME): the `luigi` command imports this module while it
     # parses its arguments, before it reads [retcode], so loading the project's file here still counts.
     luigi.configuration.add_config_path(str(_PROJECT_CONFIG))
+    # the files of LUIGI_CONFIG_PATH (config/hosts.cfg, say) still win over the project's: read again, last
+    for path in filter(None, os.environ.get("LUIGI_CONFIG_PATH", "").split(os.pathsep)):
+        luigi.configuration.add_config_path(path)
     logging.getLogger("d2b_luigi").warning(
         "no luigi.cfg in the current folder: using %s (set LUIGI_CONFIG_PATH to choose another)", _PROJECT_CONFIG
     )

@@ -28,6 +28,7 @@ import re
 import socket
 import sys
 import tempfile
+import urllib.parse
 
 import luigi
 import luigi.notifications
@@ -130,8 +131,10 @@ def unreachable_scheduler(error: luigi.rpc.RPCError) -> str | None:
     detail = str(error.sub_exception)
     cause = _OS_ERROR.search(detail)
     why = cause.group("text").lower() if cause else "no answer" if "timed out" in detail else first_line(detail)
+    parts = urllib.parse.urlsplit(found.group("url"))
+    url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # never a user:password@ of the URL
     return (
-        f"cannot reach the central scheduler luigid at {found.group('url')} ({why}): start it with "
+        f"cannot reach the central scheduler luigid at {url} ({why}): start it with "
         "`make scheduler`, or add --local-scheduler to run without it"
     )
 

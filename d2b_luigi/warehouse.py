@@ -131,9 +131,14 @@ def claim(cursor, settings: Settings, update_id: str) -> bool:
 
     A second run of the same step waits here for the first to commit or roll back, then sees its marker.
     """
-    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{settings.id}:{update_id}",))
+    lock_step(cursor, settings, update_id)
     cursor.execute(marker_query(settings), (update_id,))
     return cursor.fetchone() is None
+
+
+def lock_step(cursor, settings: Settings, update_id: str) -> None:
+    """Take a step's lock (of this warehouse id) until the end of the transaction."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{settings.id}:{update_id}",))
 
 
 def marker_query(settings: Settings) -> sql.Composed:
@@ -191,14 +196,6 @@ def query_all(settings: Settings, query, params=()) -> list[tuple]:
 def query_one(settings: Settings, query, params=()) -> tuple | None:
     """The first row of :func:`query_all`, or None."""
     return next(iter(query_all(settings, query, params)), None)
-
-
-def existing_markers(settings: Settings, update_ids: list[str]) -> set[str]:
-    """Which of ``update_ids`` have a marker, in one query."""
-    query = sql.SQL("SELECT update_id FROM {}.task_markers WHERE update_id = ANY(%s)").format(
-        sql.Identifier(settings.analytics_schema)
-    )
-    return {update_id for (update_id,) in query_all(settings, query, (update_ids,))}
 
 
 class MarkerTarget(luigi.Target):

@@ -12,8 +12,9 @@ import pytest
 
 from d2b_luigi import Export, LoadStaging, RunAll
 from d2b_luigi.catalog import TABLES
-from tests.commands import process_env, run_luigi
+from tests.commands import LuigiProcess, process_env, run_luigi, wait_until
 from tests.conftest import TINY, TINY_DATE
+from tests.test_concurrency import waiting_on_a_step_lock
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 DATE = str(TINY_DATE)
@@ -220,3 +221,37 @@ def test_one_export_run_by_hand_after_replacing_leaves_no_export_of_the_replaced
     assert finished.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
     assert sorted(exports(finished)) == [f"{table}.csv" for table in sorted(TABLES)]
     assert exports(finished)["best_performing_product.csv"].splitlines()[1].endswith(",100,0")
+
+
+def test_a_file_replaced_and_loaded_while_a_run_builds_on_the_last_one_is_never_left_behind(pipeline, tmp_path, dsn):
+    """Run A is inside its transforms (rows written, not committed) when the shipments file is replaced and loaded
+    by hand. The load waits for A's transform of the shipments to commit, then withdraws it; A's later steps refuse
+    to build on it. Whatever A's exit, the next plain RunAll gives the new file's rows, published and exported."""
+    pipeline.put_tiny()
+    release = tmp_path / "release"
+    paused = process_env(pipeline, D2B_PAUSE_AT="Transform", D2B_PAUSE_RELEASE=str(release))
+    run_a = LuigiProcess(
+        "--local-scheduler", "--workers", "2", "RunAll", "--date", DATE, env=paused, lock_dir=tmp_path / "a"
+    )
+    wait_until(lambda: run_a.stderr.count("d2b_luigi: paused at Transform") == 2, what="two transforms paused")
+    replace_shipments(pipeline, OTHER_SHIPMENTS)
+    by_hand = LuigiProcess(
+        "--local-scheduler",
+        *("LoadStaging", "--date", DATE, "--name", "shipment_deliveries"),
+        env=process_env(pipeline),
+        lock_dir=tmp_path / "b",
+    )
+    try:
+        wait_until(lambda: waiting_on_a_step_lock(dsn), what="the load to wait for the transform")
+    finally:
+        release.touch()
+
+    assert by_hand.finish() == 0, by_hand.stderr[-3000:]
+    # A's transforms committed, then were withdrawn: A fails (30), its later steps never ran on them
+    assert run_a.finish() == 30, run_a.stderr[-3000:]
+    assert "FAILED   Transform agg_shipments" in run_a.stderr
+    assert pipeline.query("SELECT count(*) FROM {a}.agg_shipments") == [(0,)], "nothing published by A"
+    again = run_luigi("--local-scheduler", "RunAll", "--date", DATE, env=process_env(pipeline), lock_dir=tmp_path / "c")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert pipeline.analytics(TINY_DATE) == EXPECTED_OTHER
+    assert exports(pipeline)["agg_shipments.csv"].splitlines()[1] == "2025-07-01,1,1"

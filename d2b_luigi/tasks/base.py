@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 
 import luigi
+import luigi.task
 
 from d2b_luigi import inputs, warehouse
 from d2b_luigi.catalog import SOURCES
@@ -38,7 +39,9 @@ class WarehouseTask(luigi.Task):
     )
 
     @classmethod
-    def get_param_values(cls, params, args, kwargs):
+    def get_param_values(
+        cls, params: list[tuple[str, luigi.Parameter]], args: tuple, kwargs: dict
+    ) -> list[tuple[str, object]]:
         values = super().get_param_values(params, args, kwargs)
         if dict(values).get(WAREHOUSE_ID) is not None:
             return values
@@ -133,6 +136,10 @@ class FailAfterCommit(Exception):
         self.error = error
 
 
+class NeededStepRedone(RuntimeError):
+    """A step this one builds on was withdrawn by a concurrent run after this run saw it done."""
+
+
 class DatabaseStep(PipelineTask):
     """A step that writes to the warehouse, always through one lifecycle (design.md, item 8):
 
@@ -189,6 +196,7 @@ class DatabaseStep(PipelineTask):
                 # False: another run did this step while we waited for its lock; its after_commit work is
                 # still ours to do (e.g. this host's downloads)
                 if warehouse.claim(cursor, self.settings, self.update_id) or self._withdrawn(cursor):
+                    self._needs_still_done(cursor)
                     try:
                         self.write(cursor)
                     except FailAfterCommit as exc:
@@ -202,6 +210,20 @@ class DatabaseStep(PipelineTask):
             self.after_failure(exc)
             raise
         self.after_commit()
+
+    def _needs_still_done(self, cursor) -> None:
+        """Under the step's lock, before it writes: the database steps it builds on are still done. A concurrent
+        run may have withdrawn one since this run's scheduler saw it done (a load of a replaced landing file
+        withdraws what was built from the last one); built on now, this step would keep rows that are gone."""
+        for needed in luigi.task.flatten(self.requires()):
+            if isinstance(needed, DatabaseStep):
+                cursor.execute(warehouse.marker_query(self.settings), (needed.update_id,))
+                if cursor.fetchone() is None:
+                    raise NeededStepRedone(
+                        f"{self.step_id}: {needed.step_id} is no longer done (a concurrent run loaded another "
+                        "landing file, or the step was invalidated) and is redone first; nothing was written, "
+                        "rerun RunAll"
+                    )
 
     def _withdrawn(self, cursor) -> bool:
         """Under the step's lock, with its marker found: remove the marker when it no longer holds, so the step

@@ -16,7 +16,7 @@ from psycopg2 import sql
 
 from d2b_luigi import inputs, lake, warehouse
 from d2b_luigi.catalog import SOURCES, TABLES
-from d2b_luigi.config import Settings, settings
+from d2b_luigi.config import ConfigError, Settings, settings
 from d2b_luigi.tasks.base import DatabaseStep
 from d2b_luigi.tasks.export import Export
 from d2b_luigi.tasks.load import DDL_LOCK, LoadStaging, exists, partition
@@ -48,7 +48,7 @@ class CleanUp(DatabaseStep):
     def marker_ids(self) -> list[str]:
         return [self.update_id, *self._load_ids()]
 
-    def complete_in(self, state) -> bool:
+    def complete_in(self, state: inputs.DateState) -> bool:
         """Its marker and no load's, and the landing files are the ones its loads read."""
         found = state.markers.intersection(self.marker_ids())
         return found == {self.update_id} and not state.changed(self.sources)
@@ -115,19 +115,17 @@ def remove_downloads(folder: Path) -> None:
 
 
 def sweep(settings: Settings) -> None:
-    """Delete this host's downloads of every date whose clean-up is done (on any host) and that no load has
-    loaded again since: a host keeps a download only while its date may still need it. One query."""
+    """Delete this host's downloads of every date whose clean-up is done (on any host): no load has loaded
+    again since, and no landing file changed (a date being redone needs its new downloads). A host keeps a
+    download only while its date may still need it. One query per date folder."""
     root = settings.downloads_root
-    folders = {}
-    for folder in root.iterdir() if root.is_dir() else []:
-        with contextlib.suppress(ValueError):
-            folders[dt.date.fromisoformat(folder.name)] = folder
-    if not folders:
-        return
-    ids = {date: [CleanUp(date=date).update_id, *load_ids(date)] for date in folders}
-    found = warehouse.existing_markers(settings, [update_id for date_ids in ids.values() for update_id in date_ids])
-    for date, folder in folders.items():
-        if found.intersection(ids[date]) == {ids[date][0]}:
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        try:
+            date = dt.date.fromisoformat(folder.name)
+        except ValueError:
+            continue  # not a date's folder
+        cleanup = CleanUp(date=date)
+        if cleanup.complete_in(inputs.DateState(settings, date, cleanup.marker_ids())):
             remove_downloads(folder)
 
 
@@ -141,7 +139,8 @@ def sweep_at_exit() -> None:
             return
         try:
             sweep(settings())
-        except Exception as exc:  # the run itself reports an unusable setting or warehouse
+        except (ConfigError, warehouse.WarehouseUnreachable, psycopg2.Error, OSError, lake.LakeUnreachable) as exc:
+            # the run itself reports an unusable setting, warehouse or lake
             log.info("left this host's downloads of cleaned-up dates for the next run: %s", exc)
 
     atexit.register(run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import luigi
 
-from d2b_luigi import lake, warehouse
+from d2b_luigi import inputs, lake, warehouse
 from d2b_luigi.catalog import TABLES
 from d2b_luigi.tasks.base import DatabaseStep, Progress
 from d2b_luigi.tasks.publish import Publish
@@ -35,7 +35,7 @@ class Export(DatabaseStep):
     def output(self):
         return [lake.target(self.settings, self.url), super().output()]
 
-    def complete_in(self, state) -> bool:
+    def complete_in(self, state: inputs.DateState) -> bool:
         return super().complete_in(state) and self.output()[0].exists()
 
     def prepare(self) -> None:

@@ -173,14 +173,15 @@ class LoadStaging(DatabaseStep):
         )
 
     def write(self, cursor) -> None:
-        self._ensure_partition(cursor)  # a concurrent run's clean-up may have dropped it since prepare()
         target = partition(self.settings, self.name, self.date)
         kept: list[tuple[int, str, str]] = []  # the rejects a failed file keeps: its own checked rows'
         try:
-            orders = self._orders(cursor)
             raw, size, fingerprint = self._open(self.name, self.url)
             with raw:
+                # first, while this transaction holds no table lock: it waits for the steps it withdraws
                 self._withdraw_downstream(cursor, fingerprint)
+                self._ensure_partition(cursor)  # a concurrent run's clean-up may have dropped it since prepare()
+                orders = self._orders(cursor)
                 loader = FileLoader(
                     self.settings, self.name, self.url, target, orders.table, self._tmp_dir(), orders.rejected
                 )
@@ -217,11 +218,15 @@ class LoadStaging(DatabaseStep):
     def _withdraw_downstream(self, cursor, fingerprint: str) -> None:
         """Another file than the date's last load of this source read (or the first load): the steps built from
         that one are no longer done. Their markers go with this step's commit, whether the load succeeds or
-        keeps only its rejects; their rows stay (published rows and exports are replaced by the rerun's)."""
+        keeps only its rejects; their rows stay (published rows and exports are replaced by the rerun's).
+
+        Under those steps' locks, held to the commit: a step of a concurrent run still writing from the last
+        file commits its marker first (and it goes here), and none claims again before this load commits."""
         cursor.execute(
             warehouse.statement(self.settings, "load/loaded_file"), {"run_date": self.date, "source": self.name}
         )
-        if cursor.fetchone() == (self.url, fingerprint):
+        last = cursor.fetchone()
+        if last == (self.url, fingerprint):
             return
         from d2b_luigi.tasks.pipeline import steps  # it requires this module
 
@@ -230,6 +235,10 @@ class LoadStaging(DatabaseStep):
             for step in steps(self.date)
             if isinstance(step, DatabaseStep) and self.name in step.sources and step.update_id != self.update_id
         ]
+        # A step built from the last file may still be writing: wait for it. None was loaded yet: none can be
+        # (each needs this load's marker, committed with its load_log row), and the date's loads run side by side.
+        for update_id in sorted(built_from) if last is not None else []:  # one order for every run: no deadlock
+            warehouse.lock_step(cursor, self.settings, update_id)
         warehouse.remove_markers(cursor, self.settings, built_from)
 
     def _orders(self, cursor) -> Orders:
@@ -264,7 +273,10 @@ class LoadStaging(DatabaseStep):
         download = Download(date=self.date, name=name)
         fingerprint = download.source()
         if fingerprint is not None:
-            return (*lake.open_csv(download.output().path, url), fingerprint)
+            try:
+                return (*lake.open_csv(download.output().path, url), fingerprint)
+            except FileNotFoundError:  # removed meanwhile: a concurrent clean-up, or a failed load's drop()
+                log.info("%s: the download went away meanwhile", url)
         log.info("%s: no current download on this host, reading it from the lake", url)
         fingerprint = lake.fingerprint(self.settings, url)  # before reading: a file replaced meanwhile is stale
         return (*lake.open_landing(self.settings, url), fingerprint)
@@ -463,7 +475,9 @@ class FileLoader:
         if late:
             returning = sql.SQL(", order_id" if key is not None else "")
             cursor.execute(
-                sql.SQL("DELETE FROM {} WHERE line_no = ANY(%s) RETURNING line_no{}").format(self.target, returning),
+                warehouse.statement(
+                    self.settings, "load/delete_late_rejects", partition=self.target, returning=returning
+                ),
                 (sorted(late),),
             )
             loaded -= cursor.rowcount
