@@ -247,10 +247,8 @@ class LoadStaging(DatabaseStep):
         if self.name != "shipment_deliveries":
             return Orders(loaded)
         orders_load = LoadStaging(date=self.date, name="orders")
-        state = inputs.DateState(self.settings, self.date, [orders_load.update_id])
-        cursor.execute(warehouse.marker_query(self.settings), (orders_load.update_id,))
-        done = cursor.fetchone() is not None and not state.changed(orders_load.sources)
-        if done and exists(cursor, loaded):
+        state = inputs.DateState(self.settings, self.date, orders_load.marker_ids())
+        if orders_load.complete_in(state) and exists(cursor, loaded):
             _, url, fingerprint = state.loads.get("orders", [("orders", None, None)])[0]
             return Orders(loaded, url=url, fingerprint=fingerprint)
         table = sql.Identifier("orders_file")
