@@ -141,6 +141,14 @@ def lock_step(cursor, settings: Settings, update_id: str) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{settings.id}:{update_id}",))
 
 
+def wait_for_step(cursor, settings: Settings, update_id: str) -> None:
+    """Wait until no transaction holds a step's lock (a run of the step now has committed or rolled back),
+    without keeping it: taken and let go at once, at the session level."""
+    key = f"{settings.id}:{update_id}"
+    cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+    cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+
 def marker_query(settings: Settings) -> sql.Composed:
     return sql.SQL("SELECT 1 FROM {}.task_markers WHERE update_id = %s").format(
         sql.Identifier(settings.analytics_schema)

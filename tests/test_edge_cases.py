@@ -173,6 +173,7 @@ def test_late_early_and_public_holiday_are_written_once_in_sql():
             users.append(str(path.relative_to(SQL_DIR)))
     assert users == [
         "migrations/0002_write_audit_publish.sql",
+        "migrations/0006_parallel_safe_rules.sql",
         "transform/agg_public_holiday.sql",
         "transform/agg_shipments.sql",
         "transform/best_performing_product.sql",

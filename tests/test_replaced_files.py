@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import luigi
 import pytest
@@ -249,7 +250,8 @@ def test_a_file_replaced_and_loaded_while_a_run_builds_on_the_last_one_is_never_
     assert by_hand.finish() == 0, by_hand.stderr[-3000:]
     # A's transforms committed, then were withdrawn: A fails (30), its later steps never ran on them
     assert run_a.finish() == 30, run_a.stderr[-3000:]
-    assert "FAILED   Transform agg_shipments" in run_a.stderr
+    # which transforms of the shipments were paused depends on which worker took which step first
+    assert re.search(r"FAILED   Transform (agg_shipments|best_performing_product) ", run_a.stderr), run_a.stderr[-3000:]
     assert pipeline.query("SELECT count(*) FROM {a}.agg_shipments") == [(0,)], "nothing published by A"
     again = run_luigi("--local-scheduler", "RunAll", "--date", DATE, env=process_env(pipeline), lock_dir=tmp_path / "c")
     assert again.returncode == 0, again.stderr[-3000:]

@@ -17,6 +17,7 @@ import time
 from d2b_luigi.scheduler import answers
 from tests.commands import BIN, LuigiProcess, free_port, process_env, wait_until
 from tests.conftest import ROOT, TINY_DATE
+from tests.test_concurrency import EXPECTED, waiting_on_a_step_lock
 
 DATES = (TINY_DATE, TINY_DATE + dt.timedelta(days=1))
 PAUSED = "d2b_luigi: paused at LoadStaging"
@@ -86,10 +87,10 @@ def test_with_the_cap_at_1_on_luigid_no_two_database_steps_of_two_hosts_overlap(
     assert overlapping(runs) == []
 
 
-def test_without_the_line_database_steps_run_at_once(pipeline, tmp_path):
+def test_without_the_line_database_steps_run_at_once(pipeline, tmp_path, dsn):
     """A luigi.cfg of an earlier release (no [resources]): luigi's 1 unit for an unknown resource must not
-    apply, so the loads of a date, with three workers, run at the same time: reviews beside orders (the
-    shipments load waits for the orders load: LoadStaging.resources)."""
+    apply, so the loads of a date, with three workers, run at the same time. The shipments load, after its
+    COPY, waits for the running orders load to commit (``LoadStaging._orders``), then checks against it."""
     config = tmp_path / "luigi.cfg"
     config.write_text(re.sub(r"\n\[resources\]\n(?:[^\[].*\n|\n)*", "\n", (ROOT / "luigi.cfg").read_text()))
     assert "[resources]" not in config.read_text() and "[retcode]" in config.read_text()
@@ -111,6 +112,7 @@ def test_without_the_line_database_steps_run_at_once(pipeline, tmp_path):
     )
     try:
         wait_until(lambda: run.stderr.count(PAUSED) == 2, timeout=60, what="two loads paused at once")
+        wait_until(lambda: waiting_on_a_step_lock(dsn), what="the shipments load waiting for the orders load")
     finally:
         release.touch()
         code = run.finish()
@@ -118,5 +120,5 @@ def test_without_the_line_database_steps_run_at_once(pipeline, tmp_path):
     assert code == 0, run.stderr[-3000:]
     loads = [r for r in database_steps(pipeline) if r[0].startswith("LoadStaging")]
     pairs = {tuple(sorted(step.rsplit(":", 1)[1] for step in pair)) for pair in overlapping(loads)}
-    assert ("orders", "reviews") in pairs, "the reviews load runs beside the orders load"
-    assert ("orders", "shipment_deliveries") not in pairs, "the shipments load waits for the orders load"
+    assert pairs == {("orders", "reviews"), ("orders", "shipment_deliveries"), ("reviews", "shipment_deliveries")}
+    assert pipeline.analytics(TINY_DATE) == EXPECTED

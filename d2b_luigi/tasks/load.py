@@ -14,8 +14,10 @@ the valid rows of the orders file itself, so one run reports the bad rows of eve
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -47,10 +49,6 @@ class LoadFailed(RuntimeError):
 
 class TooManyRejects(ValueError):
     """More rows were rejected than ``max_reject_ratio`` allows; the rejects are kept, the load is not."""
-
-
-class _NeedsValidation(Exception):
-    pass
 
 
 class CreateStagingTable(PipelineTask, luigi.WrapperTask):
@@ -105,19 +103,9 @@ class LoadStaging(DatabaseStep):
 
     @property
     def priority(self) -> int:
-        """Orders first when a worker may choose: shipments then check against the loaded orders."""
-        return 1 if self.name == "orders" else 0
-
-    @property
-    def resources(self) -> dict[str, int]:
-        """The date's orders and shipments loads never run at once, on any worker or host: started together,
-        the shipments load would find the orders not loaded yet and load the orders file a second time to
-        check its order_ids. A resource named in no ``[resources]`` section has one unit (luigi's default).
-        Not a dependency: a failed orders load must not keep the shipments file from being checked."""
-        needs = dict(super().resources)
-        if self.name in ("orders", "shipment_deliveries"):
-            needs[f"d2b_orders_check_{self.settings.id}_{self.date:%Y%m%d}"] = 1
-        return needs
+        """Orders, then reviews, then shipments, when a worker may choose: a shipments load waits for a running
+        orders load after its COPY (``_orders``), so it best starts last, beside the orders load."""
+        return {"orders": 2, "reviews": 1}.get(self.name, 0)
 
     @property
     def target_table(self) -> str:
@@ -181,11 +169,12 @@ class LoadStaging(DatabaseStep):
                 # first, while this transaction holds no table lock: it waits for the steps it withdraws
                 self._withdraw_downstream(cursor, fingerprint)
                 self._ensure_partition(cursor)  # a concurrent run's clean-up may have dropped it since prepare()
-                orders = self._orders(cursor)
-                loader = FileLoader(
-                    self.settings, self.name, self.url, target, orders.table, self._tmp_dir(), orders.rejected
-                )
+                # a shipments load asks for its orders after its own COPY: it may have to wait for their load
+                orders = functools.cache(functools.partial(self._orders, cursor))
+                checked = orders if self.name == "shipment_deliveries" else None
+                loader = FileLoader(self.settings, self.name, self.url, target, self._tmp_dir(), checked)
                 result = loader.load(cursor, raw, size, self)
+            orders = orders() if checked else Orders(None)
             if orders.problem:
                 kept = result.rejects
                 raise BadFile(f"{self.url}: {summary(result)}its order_ids cannot be checked against {orders.problem}")
@@ -242,18 +231,21 @@ class LoadStaging(DatabaseStep):
         warehouse.remove_markers(cursor, self.settings, built_from)
 
     def _orders(self, cursor) -> Orders:
-        """The orders a shipment must match: the date's loaded orders, else the valid rows of the orders file."""
+        """The orders a shipment must match: the date's loaded orders, else the valid rows of the orders file.
+
+        A load of the date's orders that is running now (on any worker or host) is waited for: the date's
+        loads start side by side, and the shipments then check against the loaded orders instead of loading
+        the orders file a second time."""
         loaded = partition(self.settings, "orders", self.date)
-        if self.name != "shipment_deliveries":
-            return Orders(loaded)
         orders_load = LoadStaging(date=self.date, name="orders")
+        warehouse.wait_for_step(cursor, self.settings, orders_load.update_id)
         state = inputs.DateState(self.settings, self.date, orders_load.marker_ids())
         if orders_load.complete_in(state) and exists(cursor, loaded):
             _, url, fingerprint = state.loads.get("orders", [("orders", None, None)])[0]
             return Orders(loaded, url=url, fingerprint=fingerprint)
         table = sql.Identifier("orders_file")
         cursor.execute(warehouse.statement(self.settings, "load/orders_file_table", table=table))
-        loader = FileLoader(self.settings, "orders", orders_load.url, table, table, self._tmp_dir())
+        loader = FileLoader(self.settings, "orders", orders_load.url, table, self._tmp_dir())
         raw, size, fingerprint = self._open("orders", orders_load.url)
         with raw:
             found = Orders(table, url=orders_load.url, fingerprint=fingerprint)
@@ -365,9 +357,10 @@ class Loaded:
 class FileLoader:
     """One landing file of ``source`` into ``target``: the fast path, else the validating path.
 
-    ``orders`` is the table a shipment's order_id must be found in (None: not checked), ``rejected_orders`` the
-    orders file's rejected orders (order_id -> line), which a shipment's reason names. Raises ``BadFile`` for a
-    file that cannot be loaded at all (header, encoding, no rows).
+    ``orders``, for a shipments file, gives (once, after the file's COPY) the orders a shipment's order_id must
+    be found in: their table (None: not checked) and the orders file's rejected orders (order_id -> line), which
+    a shipment's reason names. Raises ``BadFile`` for a file that cannot be loaded at all (header, encoding, no
+    rows).
     """
 
     def __init__(
@@ -376,38 +369,30 @@ class FileLoader:
         source: str,
         url: str,
         target: sql.Composable,
-        orders: sql.Composable | None,
         tmp_dir: str,
-        rejected_orders: dict[int, int] | None = None,
+        orders: Callable[[], Orders] | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
         self.url = url
         self.target = target
-        self.orders = orders
         self.tmp_dir = tmp_dir
-        self.rejected_orders = rejected_orders or {}
+        self.orders = orders or (lambda: Orders(None))
+
+    @property
+    def references(self) -> sql.Composable | None:
+        """The table a shipment's order_id must be found in (None: not checked); asks for it the first time."""
+        return self.orders().table
 
     def load(self, cursor, raw: IO[bytes], size: int, task: luigi.Task | None = None) -> Loaded:
         """Load ``raw`` (an open file of ``size`` bytes, decompressed); ``task``, if any, is told the progress."""
         columns = check_header(raw.readline(), COLUMNS[self.source], self.url)
         body_start = raw.tell()
-        cursor.execute("SAVEPOINT fast_load")
-        try:
-            if self.orders is None and self.source == "shipment_deliveries":
-                raise _NeedsValidation("the order references cannot be checked")
-            progress = Progress(task, size - body_start, "loaded") if task else None
-            result = self._fast_load(cursor, raw, columns, progress)
-        except (psycopg2.DataError, psycopg2.IntegrityError, _NeedsValidation) as exc:
-            log.info("%s needs row-by-row validation: %s", self.url, first_line(exc))
-            result = None
-        if result is None:  # outside the except block: its error (maybe quoting a huge value) is not chained
-            cursor.execute("ROLLBACK TO SAVEPOINT fast_load")
-            cursor.execute("RELEASE SAVEPOINT fast_load")
+        progress = Progress(task, size - body_start, "loaded") if task else None
+        result = self._fast_load(cursor, raw, columns, progress)
+        if result is None:
             raw.seek(body_start)
             result = self._validating_load(cursor, raw, columns)
-        else:
-            cursor.execute("RELEASE SAVEPOINT fast_load")
         if result.lines == 0 and not self.settings.allow_empty_files:
             raise BadFile(
                 f"{self.url}: a header and no data rows; nothing was loaded "
@@ -417,22 +402,42 @@ class FileLoader:
             Progress(task, size - body_start, "loaded")(size - body_start, rows=result.loaded)
         return result
 
-    def _fast_load(self, cursor, raw, columns: list[str], progress: Progress | None) -> Loaded:
-        """COPY the file as it is; raise when any row could need rejecting."""
-        cursor.execute(sql.SQL("TRUNCATE {}").format(self.target))
-        counted = warehouse.CountingReader(raw, progress)
-        check = validation.FastCheck(counted)
-        loaded = warehouse.copy_in(cursor, self.target, columns, check, freeze=True)
+    def _fast_load(self, cursor, raw, columns: list[str], progress: Progress | None) -> Loaded | None:
+        """COPY the file as it is; None when COPY fails or any row could need rejecting (the validating load
+        then empties the partition again)."""
+        cursor.execute("SAVEPOINT fast_load")
+        try:
+            cursor.execute(sql.SQL("TRUNCATE {}").format(self.target))
+            counted = warehouse.CountingReader(raw, progress)
+            check = validation.FastCheck(counted)
+            loaded = warehouse.copy_in(cursor, self.target, columns, check, freeze=True)
+            failed = None
+        except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
+            failed = first_line(exc)
+        if failed is not None:  # outside the except block: its error (maybe quoting a huge value) is not chained
+            cursor.execute("ROLLBACK TO SAVEPOINT fast_load")
+        cursor.execute("RELEASE SAVEPOINT fast_load")
+        reason = failed or self._suspect(cursor, check)
+        if reason:
+            log.info("%s needs row-by-row validation: %s", self.url, reason)
+            return None
+        return Loaded(counted.lines, loaded, [])
+
+    def _suspect(self, cursor, check: validation.FastCheck) -> str | None:
+        """Why a row of the copied file could need rejecting, if it could. A shipments file asks for its orders
+        only now, after its COPY: their load may be running beside it (``LoadStaging._orders``)."""
         if not check.plain:
-            raise _NeedsValidation("a value is quoted, padded or holds more than digits, signs and dashes")
+            return "a value is quoted, padded or holds more than digits, signs and dashes"
+        if self.source == "shipment_deliveries" and self.references is None:
+            return "the order references cannot be checked"
         cursor.execute(self._statement("load/analyze_partition"))
         cursor.execute(self._statement(f"rejects/detect_{self.source}"))
         suspect, dates = cursor.fetchone()
         if check.canonical_dates != dates:
-            raise _NeedsValidation("a date is not written YYYY-MM-DD")
+            return "a date is not written YYYY-MM-DD"
         if suspect:
-            raise _NeedsValidation("a key repeats or a reference is missing")
-        return Loaded(counted.lines, loaded, [])
+            return "a key repeats or a reference is missing"
+        return None
 
     def _validating_load(self, cursor, raw, columns: list[str]) -> Loaded:
         """Check every line; copy the good ones with their line numbers; note the bad ones."""
@@ -460,9 +465,9 @@ class FileLoader:
         cursor.execute(
             self._statement(f"rejects/{self.source}"),
             {
-                "check_orders": self.orders is not None,
-                "rejected_order_ids": list(self.rejected_orders),
-                "rejected_order_lines": list(self.rejected_orders.values()),
+                "check_orders": self.references is not None,
+                "rejected_order_ids": list(self.orders().rejected),
+                "rejected_order_lines": list(self.orders().rejected.values()),
             },
         )
         late = {
@@ -490,7 +495,8 @@ class FileLoader:
         return Loaded(lines, loaded, rejects_list, rejected_orders)
 
     def _statement(self, name: str) -> sql.Composed:
-        return warehouse.statement(self.settings, name, partition=self.target, orders=self.orders or self.target)
+        orders = self.references if self.source == "shipment_deliveries" else None
+        return warehouse.statement(self.settings, name, partition=self.target, orders=orders or self.target)
 
 
 def check_header(line: bytes, expected: list[str], url: str) -> list[str]:

@@ -70,11 +70,13 @@ class QualityCheck(DatabaseStep):
         for name in sqlfiles.names("checks"):
             severity, description = check_header(name)
             check = warehouse.statement(self.settings, name, **staged)
-            cursor.execute(
-                warehouse.statement(self.settings, "quality/evaluate_check", check=check),
-                {"run_date": self.date, "sample_rows": SAMPLE_ROWS},
-            )
-            failing, sample = cursor.fetchone()
+            params = {"run_date": self.date, "sample_rows": SAMPLE_ROWS}
+            cursor.execute(warehouse.statement(self.settings, "quality/count_check", check=check), params)
+            (failing,) = cursor.fetchone()
+            sample = []
+            if failing:
+                cursor.execute(warehouse.statement(self.settings, "quality/sample_check", check=check), params)
+                (sample,) = cursor.fetchone()
             results.append(
                 {
                     "check_name": name.removeprefix("checks/"),
@@ -82,7 +84,7 @@ class QualityCheck(DatabaseStep):
                     "description": description,
                     "passed": failing == 0,
                     "failing_rows": failing,
-                    "sample": sample or [],
+                    "sample": sample,
                 }
             )
         cursor.execute(

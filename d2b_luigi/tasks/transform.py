@@ -50,16 +50,24 @@ class Transform(DatabaseStep):
         ]
 
     def write(self, cursor) -> None:
-        cursor.execute(
-            sql.SQL("DELETE FROM {} WHERE ingestion_date = %s").format(
-                sql.Identifier(self.settings.staging_schema, self.table)
-            ),
-            (self.date,),
-        )
+        """The transform's SELECT, then its row inserted: an ``INSERT … SELECT`` would get no parallel workers."""
+        table = sql.Identifier(self.settings.staging_schema, self.table)
+        params = {"run_date": self.date}
+        cursor.execute(warehouse.statement(self.settings, "staged/delete_date", table=table), params)
         cursor.execute(
             warehouse.statement(self.settings, f"transform/{self.table}", **partitions(self.settings, self.date)),
-            {"run_date": self.date},
+            params,
         )
+        columns = [column.name for column in cursor.description]
+        insert = warehouse.statement(
+            self.settings,
+            "staged/insert_row",
+            table=table,
+            columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+            values=sql.SQL(", ").join([sql.Placeholder()] * len(columns)),
+        )
+        for row in cursor.fetchall():  # one, or none (no best product without reviews)
+            cursor.execute(insert, row)
         # The date's audit was of the rows just replaced: the checks must look at these before any publish.
         from d2b_luigi.tasks.quality import QualityCheck  # it requires this module
 

@@ -1,4 +1,5 @@
 -- {orders}, {reviews}, {shipment_deliveries}: the run date's partitions of the staging tables.
+-- A SELECT of the date's row, which Transform inserts: PostgreSQL plans no parallel workers for a statement that writes.
 -- The product with the highest total review points (ties: more reviews, then lowest product_id),
 -- its review-star distribution, its busiest order day and its early/late shipment shares.
 -- No reviews: no best product, no row. A best product without orders on or before the run date: its
@@ -46,25 +47,23 @@ shipping AS (
     JOIN best_orders AS o ON o.order_id = s.order_id
 )
 
-INSERT INTO {staging}.best_performing_product (
-    ingestion_date, product_name, most_ordered_day, is_public_holiday, tt_review_points,
-    pct_one_star_review, pct_two_star_review, pct_three_star_review, pct_four_star_review, pct_five_star_review,
-    pct_early_shipments, pct_late_shipments
-)
 SELECT
-    %(run_date)s,
+    %(run_date)s::date AS ingestion_date,
     p.product_name,
-    bd.order_date,
+    bd.order_date AS most_ordered_day,
     CASE WHEN bd.order_date IS NOT NULL
-        THEN coalesce({analytics}.is_public_holiday(dd.day_of_the_week_num, dd.working_day), false) END,
-    b.points,
-    round(100.0 * b.one_star / b.reviews, 2),
-    round(100.0 * b.two_star / b.reviews, 2),
-    round(100.0 * b.three_star / b.reviews, 2),
-    round(100.0 * b.four_star / b.reviews, 2),
-    round(100.0 * b.five_star / b.reviews, 2),
-    CASE WHEN sh.early + sh.late = 0 THEN 0 ELSE round(100.0 * sh.early / (sh.early + sh.late), 2) END,
+        THEN coalesce({analytics}.is_public_holiday(dd.day_of_the_week_num, dd.working_day), false) END
+        AS is_public_holiday,
+    b.points AS tt_review_points,
+    round(100.0 * b.one_star / b.reviews, 2) AS pct_one_star_review,
+    round(100.0 * b.two_star / b.reviews, 2) AS pct_two_star_review,
+    round(100.0 * b.three_star / b.reviews, 2) AS pct_three_star_review,
+    round(100.0 * b.four_star / b.reviews, 2) AS pct_four_star_review,
+    round(100.0 * b.five_star / b.reviews, 2) AS pct_five_star_review,
+    CASE WHEN sh.early + sh.late = 0 THEN 0 ELSE round(100.0 * sh.early / (sh.early + sh.late), 2) END
+        AS pct_early_shipments,
     CASE WHEN sh.early + sh.late = 0 THEN 0 ELSE round(100.0 * sh.late / (sh.early + sh.late), 2) END
+        AS pct_late_shipments
 FROM best AS b
 JOIN {common}.dim_products AS p ON p.product_id = b.product_id
 LEFT JOIN busiest_day AS bd ON true
