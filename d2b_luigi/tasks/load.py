@@ -7,8 +7,9 @@ says yes does the load take the validating path: every line is checked in Python
 with their line numbers, and bad rows go to ``{id}_staging.rejected_rows`` with the line, the raw text
 (escaped, cut) and a reason. Both paths apply one grammar (see ``validation``).
 
-A shipments file is checked against the orders: the date's loaded orders when their load is done, else
-the valid rows of the orders file itself, so one run reports the bad rows of every file.
+A shipments file is checked against the orders, after its own COPY: the date's loaded orders when their load
+is done (a load of them running meanwhile, on any worker or host, is waited for), else the valid rows of the
+orders file itself, so one run reports the bad rows of every file.
 """
 
 from __future__ import annotations
