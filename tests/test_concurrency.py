@@ -14,6 +14,7 @@ from tests.conftest import TINY, TINY_DATE
 from tests.test_crashes import leftovers
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
+DATE = str(TINY_DATE)
 
 
 def waiting_on_a_step_lock(dsn: str) -> bool:
@@ -21,6 +22,19 @@ def waiting_on_a_step_lock(dsn: str) -> bool:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'd2b_luigi'"
             " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+        )
+        waiting = cursor.fetchone()[0] > 0
+    connection.close()
+    return waiting
+
+
+def waiting_for(dsn: str, call: str) -> bool:
+    """Whether a d2b_luigi session waits on an advisory lock in a statement that calls ``call``."""
+    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'd2b_luigi'"
+            " AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE %s",
+            (f"%{call}(%",),
         )
         waiting = cursor.fetchone()[0] > 0
     connection.close()
@@ -115,3 +129,35 @@ def test_different_dates_run_in_parallel_without_waiting(pipeline, tmp_path):
         "tt_late_shipments": 2,
         "tt_undelivered_items": 1,
     }
+
+
+def test_a_shipments_load_whose_wait_for_the_orders_load_closes_a_deadlock_reads_the_orders_file(
+    pipeline, tmp_path, dsn
+):
+    """The shipments load, after its COPY, waits for a running orders load (here: a session holding that step's
+    lock). When that session then waits for the shipments load (a cycle, as a clean-up waiting for the shipments
+    partition while the orders load waits for the clean-up), PostgreSQL ends the wait that came first, the
+    shipments load's: it checks against the orders file instead and is done; the other session goes on."""
+    pipeline.put_tiny()
+    holder = psycopg2.connect(dsn)
+    try:
+        with holder.cursor() as cursor:  # the orders load "running": its lock held in an open transaction
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{pipeline.id}:LoadStaging:{DATE}:orders",))
+        load = LuigiProcess(
+            "--local-scheduler",
+            *("LoadStaging", "--date", DATE, "--name", "shipment_deliveries"),
+            env=process_env(pipeline),
+            lock_dir=tmp_path,
+        )
+        wait_until(lambda: waiting_for(dsn, "pg_advisory_lock"), what="the shipments load to wait for the orders load")
+        with holder.cursor() as cursor:  # now waits for the shipments load's own lock: a deadlock
+            step = f"{pipeline.id}:LoadStaging:{DATE}:shipment_deliveries"
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (step,))
+        holder.commit()
+    finally:
+        holder.close()
+
+    assert load.finish() == 0, load.stderr[-3000:]
+    assert "closed a deadlock; the orders file is read instead" in load.stderr
+    rows = pipeline.query("SELECT count(*) FROM {s}.shipment_deliveries WHERE ingestion_date = %s", (TINY_DATE,))
+    assert rows == [(8,)]

@@ -24,6 +24,7 @@ from typing import IO
 
 import luigi
 import psycopg2
+import psycopg2.errors
 import psycopg2.extras
 from psycopg2 import sql
 
@@ -239,8 +240,10 @@ class LoadStaging(DatabaseStep):
         the orders file a second time."""
         loaded = partition(self.settings, "orders", self.date)
         orders_load = LoadStaging(date=self.date, name="orders")
-        warehouse.wait_for_step(cursor, self.settings, orders_load.update_id)
-        state = inputs.DateState(self.settings, self.date, orders_load.marker_ids())
+        if self._waited_for(cursor, orders_load):
+            state = inputs.DateState(self.settings, self.date, orders_load.marker_ids())
+        else:
+            state = inputs.DateState(self.settings, self.date, [])  # as if not loaded: read the orders file
         if orders_load.complete_in(state) and exists(cursor, loaded):
             _, url, fingerprint = state.loads.get("orders", [("orders", None, None)])[0]
             return Orders(loaded, url=url, fingerprint=fingerprint)
@@ -255,6 +258,21 @@ class LoadStaging(DatabaseStep):
             except BadFile as exc:
                 found.table, found.problem = None, str(exc)  # this file's own rows are still checked
         return found
+
+    def _waited_for(self, cursor, step: DatabaseStep) -> bool:
+        """Wait until ``step`` is not running; False when that wait closed a deadlock, which PostgreSQL broke by
+        ending it here (e.g. the orders load withdrawing a clean-up that is waiting for this load's partition)."""
+        cursor.execute("SAVEPOINT wait_for_step")
+        try:
+            warehouse.wait_for_step(cursor, self.settings, step.update_id)
+            deadlock = False
+        except psycopg2.errors.DeadlockDetected:
+            deadlock = True
+        if deadlock:  # outside the except block: nothing of the error is chained
+            cursor.execute("ROLLBACK TO SAVEPOINT wait_for_step")
+            log.warning("%s: waiting for %s closed a deadlock; the orders file is read instead", self.url, step.step_id)
+        cursor.execute("RELEASE SAVEPOINT wait_for_step")
+        return not deadlock
 
     def _open(self, name: str, url: str) -> tuple[IO[bytes], int, str]:
         """The date's landing file ``name`` to read, its size and fingerprint: this host's download while it is a
