@@ -17,24 +17,13 @@ EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 DATE = str(TINY_DATE)
 
 
-def waiting_on_a_step_lock(dsn: str) -> bool:
-    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'd2b_luigi'"
-            " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
-        )
-        waiting = cursor.fetchone()[0] > 0
-    connection.close()
-    return waiting
-
-
-def waiting_for(dsn: str, call: str) -> bool:
-    """Whether a d2b_luigi session waits on an advisory lock in a statement that calls ``call``."""
+def waiting_on_a_step_lock(dsn: str, call: str = "pg_advisory") -> bool:
+    """Whether a d2b_luigi session waits on an advisory lock, in a statement that calls ``call`` (any by default)."""
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'd2b_luigi'"
             " AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE %s",
-            (f"%{call}(%",),
+            (f"%{call}%",),
         )
         waiting = cursor.fetchone()[0] > 0
     connection.close()
@@ -142,14 +131,18 @@ def test_a_shipments_load_whose_wait_for_the_orders_load_closes_a_deadlock_reads
     holder = psycopg2.connect(dsn)
     try:
         with holder.cursor() as cursor:  # the orders load "running": its lock held in an open transaction
+            cursor.execute("SET deadlock_timeout = '60s'")  # the shipments load (3 s) looks for the deadlock first
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{pipeline.id}:LoadStaging:{DATE}:orders",))
         load = LuigiProcess(
             "--local-scheduler",
             *("LoadStaging", "--date", DATE, "--name", "shipment_deliveries"),
-            env=process_env(pipeline),
+            env=process_env(pipeline, PGOPTIONS="-c deadlock_timeout=3s"),
             lock_dir=tmp_path,
         )
-        wait_until(lambda: waiting_for(dsn, "pg_advisory_lock"), what="the shipments load to wait for the orders load")
+        wait_until(
+            lambda: waiting_on_a_step_lock(dsn, "pg_advisory_lock("),
+            what="the shipments load to wait for the orders load",
+        )
         with holder.cursor() as cursor:  # now waits for the shipments load's own lock: a deadlock
             step = f"{pipeline.id}:LoadStaging:{DATE}:shipment_deliveries"
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (step,))

@@ -453,3 +453,21 @@ def test_a_failing_load_never_empties_what_a_concurrent_run_of_the_step_committe
         assert pipeline.query("SELECT count(*) FROM {s}.orders") == [(0,)]
         assert marker == []
         assert [(source, line) for source, line, *_ in rejects(pipeline)] == [("orders", 3)]
+
+
+def test_order_ids_at_both_ends_of_the_integer_range_load_on_the_fast_path(pipeline, caplog):
+    """The shipments load's check that the orders fill a range without gaps counts in bigint: order ids
+    -2000000000 and 2000000000 are valid integers, and their span does not fit an int."""
+    pipeline.put_tiny()
+    land(pipeline, "orders", GOOD_ORDERS.replace("\n1,1,", "\n-2000000000,1,").replace("\n8,2,", "\n2000000000,2,"))
+    shipments = GOOD_SHIPMENTS.replace("\n1,1,", "\n1,-2000000000,").replace("\n8,8,", "\n8,2000000000,")
+    land(pipeline, "shipment_deliveries", shipments)
+
+    with caplog.at_level(logging.INFO, logger="d2b_luigi"):
+        assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+    assert "needs row-by-row validation" not in caplog.text
+    assert pipeline.query("SELECT source, rows_loaded, rows_rejected FROM {a}.load_log ORDER BY 1") == [
+        ("orders", 8, 0),
+        ("reviews", 6, 0),
+        ("shipment_deliveries", 8, 0),
+    ]

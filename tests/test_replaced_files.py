@@ -9,6 +9,7 @@ import os
 import re
 
 import luigi
+import psycopg2
 import pytest
 
 from d2b_luigi import Export, LoadStaging, RunAll
@@ -257,3 +258,31 @@ def test_a_file_replaced_and_loaded_while_a_run_builds_on_the_last_one_is_never_
     assert again.returncode == 0, again.stderr[-3000:]
     assert pipeline.analytics(TINY_DATE) == EXPECTED_OTHER
     assert exports(pipeline)["agg_shipments.csv"].splitlines()[1] == "2025-07-01,1,1"
+
+
+def test_a_replaced_shipments_file_waits_for_a_running_orders_load_before_it_withdraws_steps(finished, tmp_path, dsn):
+    """A load of a replaced orders file takes the locks of the steps built from the orders, and so does a load of a
+    replaced shipments file. The shipments load waits for a running orders load first, holding no lock of those
+    steps, so the orders load never waits for it while it waits for the orders load."""
+    replace_shipments(finished, OTHER_SHIPMENTS)
+    holder = psycopg2.connect(dsn)
+    try:
+        with holder.cursor() as cursor:  # the orders load of a replaced file "running": its lock held
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{finished.id}:LoadStaging:{DATE}:orders",))
+        load = LuigiProcess(
+            "--local-scheduler",
+            *("LoadStaging", "--date", DATE, "--name", "shipment_deliveries"),
+            env=process_env(finished),
+            lock_dir=tmp_path,
+        )
+        wait_until(lambda: waiting_on_a_step_lock(dsn, "pg_advisory_lock("), what="the shipments load to wait")
+        with holder.cursor() as cursor:  # what that orders load does next: lock a step it withdraws
+            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", (f"{finished.id}:CleanUp:{DATE}",))
+            assert cursor.fetchone() == (True,), "the waiting shipments load holds no lock of a step it withdraws"
+        holder.commit()
+    finally:
+        holder.close()
+
+    assert load.finish() == 0, load.stderr[-3000:]
+    assert finished.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+    assert finished.analytics(TINY_DATE) == EXPECTED_OTHER

@@ -168,11 +168,19 @@ class LoadStaging(DatabaseStep):
         try:
             raw, size, fingerprint = self._open(self.name, self.url)
             with raw:
+                cursor.execute(
+                    warehouse.statement(self.settings, "load/loaded_file"), {"run_date": self.date, "source": self.name}
+                )
+                last = cursor.fetchone()
+                waited = None  # a shipments load waits for a running orders load after its own COPY (_orders) …
+                if self.name == "shipment_deliveries" and last not in (None, (self.url, fingerprint)):
+                    # … but before it takes the locks of the steps it withdraws when it replaces a file: a running
+                    # load of a replaced orders file takes them too, and must not wait for them while this waits
+                    waited = self._waited_for(cursor, LoadStaging(date=self.date, name="orders"))
                 # first, while this transaction holds no table lock: it waits for the steps it withdraws
-                self._withdraw_downstream(cursor, fingerprint)
+                self._withdraw_downstream(cursor, last, fingerprint)
                 self._ensure_partition(cursor)  # a concurrent run's clean-up may have dropped it since prepare()
-                # a shipments load asks for its orders after its own COPY: it may have to wait for their load
-                orders = functools.cache(functools.partial(self._orders, cursor))
+                orders = functools.cache(functools.partial(self._orders, cursor, waited))
                 checked = orders if self.name == "shipment_deliveries" else None
                 loader = FileLoader(self.settings, self.name, self.url, target, self._tmp_dir(), checked)
                 result = loader.load(cursor, raw, size, self)
@@ -206,17 +214,14 @@ class LoadStaging(DatabaseStep):
             },
         )
 
-    def _withdraw_downstream(self, cursor, fingerprint: str) -> None:
+    def _withdraw_downstream(self, cursor, last: tuple[str, str] | None, fingerprint: str) -> None:
         """Another file than the date's last load of this source read (or the first load): the steps built from
         that one are no longer done. Their markers go with this step's commit, whether the load succeeds or
         keeps only its rejects; their rows stay (published rows and exports are replaced by the rerun's).
 
         Under those steps' locks, held to the commit: a step of a concurrent run still writing from the last
-        file commits its marker first (and it goes here), and none claims again before this load commits."""
-        cursor.execute(
-            warehouse.statement(self.settings, "load/loaded_file"), {"run_date": self.date, "source": self.name}
-        )
-        last = cursor.fetchone()
+        file commits its marker first (and it goes here), and none claims again before this load commits.
+        ``last``: the date's last load of this source, (file, fingerprint), if any."""
         if last == (self.url, fingerprint):
             return
         from d2b_luigi.tasks.pipeline import steps  # it requires this module
@@ -232,15 +237,18 @@ class LoadStaging(DatabaseStep):
             warehouse.lock_step(cursor, self.settings, update_id)
         warehouse.remove_markers(cursor, self.settings, built_from)
 
-    def _orders(self, cursor) -> Orders:
+    def _orders(self, cursor, waited: bool | None) -> Orders:
         """The orders a shipment must match: the date's loaded orders, else the valid rows of the orders file.
 
         A load of the date's orders that is running now (on any worker or host) is waited for: the date's
         loads start side by side, and the shipments then check against the loaded orders instead of loading
-        the orders file a second time."""
+        the orders file a second time. ``waited``: whether that wait was already done (before this load's COPY);
+        False: it closed a deadlock."""
         loaded = partition(self.settings, "orders", self.date)
         orders_load = LoadStaging(date=self.date, name="orders")
-        if self._waited_for(cursor, orders_load):
+        if waited is None:
+            waited = self._waited_for(cursor, orders_load)
+        if waited:
             state = inputs.DateState(self.settings, self.date, orders_load.marker_ids())
         else:
             state = inputs.DateState(self.settings, self.date, [])  # as if not loaded: read the orders file
@@ -424,23 +432,19 @@ class FileLoader:
     def _fast_load(self, cursor, raw, columns: list[str], progress: Progress | None) -> Loaded | None:
         """COPY the file as it is; None when COPY fails or any row could need rejecting (the validating load
         then empties the partition again)."""
-        cursor.execute("SAVEPOINT fast_load")
-        try:
+        counted = warehouse.CountingReader(raw, progress)
+        check = validation.FastCheck(counted)
+        copied: list[int] = []
+
+        def copy() -> None:
             cursor.execute(sql.SQL("TRUNCATE {}").format(self.target))
-            counted = warehouse.CountingReader(raw, progress)
-            check = validation.FastCheck(counted)
-            loaded = warehouse.copy_in(cursor, self.target, columns, check, freeze=True)
-            failed = None
-        except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
-            failed = first_line(exc)
-        if failed is not None:  # outside the except block: its error (maybe quoting a huge value) is not chained
-            cursor.execute("ROLLBACK TO SAVEPOINT fast_load")
-        cursor.execute("RELEASE SAVEPOINT fast_load")
-        reason = failed or self._suspect(cursor, check)
+            copied.append(warehouse.copy_in(cursor, self.target, columns, check, freeze=True))
+
+        reason = self._attempt(cursor, copy) or self._suspect(cursor, check)
         if reason:
             log.info("%s needs row-by-row validation: %s", self.url, reason)
             return None
-        return Loaded(counted.lines, loaded, [])
+        return Loaded(counted.lines, copied[0], [])
 
     def _suspect(self, cursor, check: validation.FastCheck) -> str | None:
         """Why a row of the copied file could need rejecting, if it could. A shipments file asks for its orders
@@ -449,14 +453,36 @@ class FileLoader:
             return "a value is quoted, padded or holds more than digits, signs and dashes"
         if self.source == "shipment_deliveries" and self.references is None:
             return "the order references cannot be checked"
-        cursor.execute(self._statement("load/analyze_partition"))
-        cursor.execute(self._statement(f"rejects/detect_{self.source}"))
-        suspect, dates = cursor.fetchone()
+        found: list[tuple] = []
+
+        def detect() -> None:
+            cursor.execute(self._statement("load/analyze_partition"))
+            cursor.execute(self._statement(f"rejects/detect_{self.source}"))
+            found.append(cursor.fetchone())
+
+        failed = self._attempt(cursor, detect)
+        if failed:
+            return failed
+        suspect, dates = found[0]
         if check.canonical_dates != dates:
             return "a date is not written YYYY-MM-DD"
         if suspect:
             return "a key repeats or a reference is missing"
         return None
+
+    @staticmethod
+    def _attempt(cursor, work: Callable[[], None]) -> str | None:
+        """``work()`` inside a savepoint; the first line of the data error that undid it, if one did."""
+        cursor.execute("SAVEPOINT attempt")
+        try:
+            work()
+            failed = None
+        except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
+            failed = first_line(exc)
+        if failed is not None:  # outside the except block: its error (maybe quoting a huge value) is not chained
+            cursor.execute("ROLLBACK TO SAVEPOINT attempt")
+        cursor.execute("RELEASE SAVEPOINT attempt")
+        return failed
 
     def _validating_load(self, cursor, raw, columns: list[str]) -> Loaded:
         """Check every line; copy the good ones with their line numbers; note the bad ones."""

@@ -21,7 +21,7 @@ ordered AS (
 SELECT
     shipped.n <> shipped.ids
     OR CASE
-        WHEN ordered.n = ordered.hi - ordered.lo + 1 AND shipped.lo >= ordered.lo AND shipped.hi <= ordered.hi
+        WHEN ordered.n = ordered.hi::bigint - ordered.lo + 1 AND shipped.lo >= ordered.lo AND shipped.hi <= ordered.hi
             THEN false
         ELSE EXISTS (
             SELECT 1 FROM {partition} AS s
