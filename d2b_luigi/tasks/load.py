@@ -39,6 +39,7 @@ from d2b_luigi.tasks.schema import MigrateSchema
 log = logging.getLogger("d2b_luigi")
 
 SHOWN_REJECTS = 5
+DATA_ERRORS = (psycopg2.DataError, psycopg2.IntegrityError)  # what makes COPY or a cast refuse a file's value
 
 
 class BadFile(ValueError):
@@ -270,17 +271,11 @@ class LoadStaging(DatabaseStep):
     def _waited_for(self, cursor, step: DatabaseStep) -> bool:
         """Wait until ``step`` is not running; False when that wait closed a deadlock, which PostgreSQL broke by
         ending it here (e.g. the orders load withdrawing a clean-up that is waiting for this load's partition)."""
-        cursor.execute("SAVEPOINT wait_for_step")
-        try:
-            warehouse.wait_for_step(cursor, self.settings, step.update_id)
-            deadlock = False
-        except psycopg2.errors.DeadlockDetected:
-            deadlock = True
-        if deadlock:  # outside the except block: nothing of the error is chained
-            cursor.execute("ROLLBACK TO SAVEPOINT wait_for_step")
-            log.warning("%s: waiting for %s closed a deadlock; the orders file is read instead", self.url, step.step_id)
-        cursor.execute("RELEASE SAVEPOINT wait_for_step")
-        return not deadlock
+        wait = functools.partial(warehouse.wait_for_step, cursor, self.settings, step.update_id)
+        if attempt(cursor, wait, psycopg2.errors.DeadlockDetected) is None:
+            return True
+        log.warning("%s: waiting for %s closed a deadlock; the orders file is read instead", self.url, step.step_id)
+        return False
 
     def _open(self, name: str, url: str) -> tuple[IO[bytes], int, str]:
         """The date's landing file ``name`` to read, its size and fingerprint: this host's download while it is a
@@ -440,7 +435,7 @@ class FileLoader:
             cursor.execute(sql.SQL("TRUNCATE {}").format(self.target))
             copied.append(warehouse.copy_in(cursor, self.target, columns, check, freeze=True))
 
-        reason = self._attempt(cursor, copy) or self._suspect(cursor, check)
+        reason = attempt(cursor, copy) or self._suspect(cursor, check)
         if reason:
             log.info("%s needs row-by-row validation: %s", self.url, reason)
             return None
@@ -460,7 +455,7 @@ class FileLoader:
             cursor.execute(self._statement(f"rejects/detect_{self.source}"))
             found.append(cursor.fetchone())
 
-        failed = self._attempt(cursor, detect)
+        failed = attempt(cursor, detect)
         if failed:
             return failed
         suspect, dates = found[0]
@@ -469,20 +464,6 @@ class FileLoader:
         if suspect:
             return "a key repeats or a reference is missing"
         return None
-
-    @staticmethod
-    def _attempt(cursor, work: Callable[[], None]) -> str | None:
-        """``work()`` inside a savepoint; the first line of the data error that undid it, if one did."""
-        cursor.execute("SAVEPOINT attempt")
-        try:
-            work()
-            failed = None
-        except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
-            failed = first_line(exc)
-        if failed is not None:  # outside the except block: its error (maybe quoting a huge value) is not chained
-            cursor.execute("ROLLBACK TO SAVEPOINT attempt")
-        cursor.execute("RELEASE SAVEPOINT attempt")
-        return failed
 
     def _validating_load(self, cursor, raw, columns: list[str]) -> Loaded:
         """Check every line; copy the good ones with their line numbers; note the bad ones."""
@@ -507,12 +488,13 @@ class FileLoader:
             good.seek(0)
             loaded = warehouse.copy_in(cursor, self.target, [*columns, "line_no"], good)
         cursor.execute(self._statement("load/analyze_partition"))
+        orders = self.orders()
         cursor.execute(
             self._statement(f"rejects/{self.source}"),
             {
-                "check_orders": self.references is not None,
-                "rejected_order_ids": list(self.orders().rejected),
-                "rejected_order_lines": list(self.orders().rejected.values()),
+                "check_orders": orders.table is not None,
+                "rejected_order_ids": list(orders.rejected),
+                "rejected_order_lines": list(orders.rejected.values()),
             },
         )
         late = {
@@ -540,8 +522,23 @@ class FileLoader:
         return Loaded(lines, loaded, rejects_list, rejected_orders)
 
     def _statement(self, name: str) -> sql.Composed:
-        orders = self.references if self.source == "shipment_deliveries" else None
-        return warehouse.statement(self.settings, name, partition=self.target, orders=orders or self.target)
+        return warehouse.statement(self.settings, name, partition=self.target, orders=self.references or self.target)
+
+
+def attempt(
+    cursor, work: Callable[[], object], errors: type[Exception] | tuple[type[Exception], ...] = DATA_ERRORS
+) -> str | None:
+    """``work()`` inside a savepoint; the first line of the error (of ``errors``) that undid it, if one did."""
+    cursor.execute("SAVEPOINT attempt")
+    try:
+        work()
+        failed = None
+    except errors as exc:
+        failed = first_line(exc)
+    if failed is not None:  # outside the except block: its error (maybe quoting a huge value) is not chained
+        cursor.execute("ROLLBACK TO SAVEPOINT attempt")
+    cursor.execute("RELEASE SAVEPOINT attempt")
+    return failed
 
 
 def check_header(line: bytes, expected: list[str], url: str) -> list[str]:
