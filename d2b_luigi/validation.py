@@ -140,8 +140,20 @@ _MAP = bytes(
 _CANONICAL_DATES = (b",dddd-dd-dd,", b",dddd-dd-dd,dddd-dd-dd,")
 
 
-def _canonical_dates(mapped: bytes, end: int) -> int:
-    return sum(mapped.count(pattern, 0, end) for pattern in _CANONICAL_DATES)
+def _canonical_dates(mapped: bytes, end: int, patterns: tuple[bytes, ...]) -> int:
+    return sum(mapped.count(pattern, 0, end) for pattern in patterns)
+
+
+def date_patterns(schema: Schema) -> tuple[bytes, ...]:
+    """What ``FastCheck`` must count for a file of these columns (after COPY's success only a date column
+    holds a dash inside a field): nothing without a date column; the pair pattern only when two date fields
+    can stand side by side, on a line or as the last and the first field of two lines (each pass over the
+    bytes costs about as much as the rest of the check)."""
+    dated = [check in (date, optional_date) for _, check in schema]
+    if not any(dated):
+        return ()
+    beside = any(dated[i] and dated[(i + 1) % len(dated)] for i in range(len(dated)))
+    return _CANONICAL_DATES if beside else _CANONICAL_DATES[:1]
 
 
 class FastCheck:
@@ -151,11 +163,13 @@ class FastCheck:
     NUL); ``canonical_dates`` counts the date fields that are exactly ``dddd-dd-dd``. With COPY's success,
     ``plain`` and as many canonical date fields as non-NULL dates loaded, every value meets the grammar:
     an integer field cannot hold a dash inside, so a canonical match is always a whole date field.
-    A few C-speed passes over each chunk (translate, find, count twice), no per-line Python.
+    A few C-speed passes over each chunk (translate, find, count once per pattern), no per-line Python.
+    ``patterns``: the date patterns to count (``date_patterns``), by default both.
     """
 
-    def __init__(self, raw) -> None:
+    def __init__(self, raw, patterns: tuple[bytes, ...] = _CANONICAL_DATES) -> None:
         self.raw = raw
+        self.patterns = patterns
         self.plain = True
         self.canonical_dates = 0
         self._tail = b","  # the first line starts after the header's line end
@@ -167,7 +181,7 @@ class FastCheck:
                 self._inspect(chunk)
             else:
                 last = self._tail + b","  # the last line, with or without its line end
-                self.canonical_dates += _canonical_dates(last, len(last))
+                self.canonical_dates += _canonical_dates(last, len(last), self.patterns)
                 self._tail = b""
         return chunk
 
@@ -177,5 +191,5 @@ class FastCheck:
             self.plain = False
             return
         end = mapped.rfind(b",")  # count whole fields only; the rest, from its comma, waits for the next chunk
-        self.canonical_dates += _canonical_dates(mapped, end + 1)
+        self.canonical_dates += _canonical_dates(mapped, end + 1, self.patterns)
         self._tail = mapped[end:]

@@ -471,3 +471,60 @@ def test_order_ids_at_both_ends_of_the_integer_range_load_on_the_fast_path(pipel
         ("reviews", 6, 0),
         ("shipment_deliveries", 8, 0),
     ]
+
+
+def test_a_shipments_load_checks_its_own_rows_before_it_waits_for_the_orders(pipeline, monkeypatch):
+    """The repeated-key and date checks of the shipments' own rows run beside a running orders load; only the
+    check of their order_ids waits for it."""
+    pipeline.put_tiny()
+    statements: list[str] = []
+    seen_when_waiting: list[list[str]] = []
+    statement, wait_for_step = warehouse.statement, warehouse.wait_for_step
+
+    def named(settings, name, **parts):
+        statements.append(name)
+        return statement(settings, name, **parts)
+
+    def waiting(cursor, settings, update_id):
+        seen_when_waiting.append(list(statements))
+        return wait_for_step(cursor, settings, update_id)
+
+    monkeypatch.setattr(warehouse, "statement", named)
+    monkeypatch.setattr(warehouse, "wait_for_step", waiting)
+    assert pipeline.build(LoadStaging(date=TINY_DATE, name="shipment_deliveries")).status == (
+        luigi.LuigiStatusCode.SUCCESS
+    )
+    [seen] = seen_when_waiting
+    assert "rejects/detect_shipment_deliveries" in seen
+    assert "rejects/detect_missing_orders" not in seen
+    assert "rejects/detect_missing_orders" in statements
+    assert pipeline.query("SELECT source, rows_loaded, rows_rejected FROM {a}.load_log") == [
+        ("shipment_deliveries", 8, 0)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "columns", "patterns"),
+    [
+        ("reviews", "review,product_id", 0),
+        ("orders", ORDERS_HEADER, 1),
+        ("shipment_deliveries", "shipment_id,order_id,shipment_date,delivery_date", 2),
+        ("shipment_deliveries", "shipment_date,order_id,delivery_date,shipment_id", 1),
+        ("shipment_deliveries", "shipment_date,shipment_id,order_id,delivery_date", 2),  # last and first
+    ],
+)
+def test_the_fast_path_counts_date_pairs_only_where_two_dates_can_stand_side_by_side(source, columns, patterns):
+    assert len(validation.date_patterns(validation.schema(source, columns.split(",")))) == patterns
+
+
+def test_dates_that_meet_across_a_line_end_stay_on_the_fast_path(pipeline, caplog):
+    """A shipments file whose last column and first column are dates: a line's delivery_date and the next
+    line's shipment_date stand side by side, and both are counted."""
+    pipeline.put_tiny()
+    rows = [line.split(",") for line in GOOD_SHIPMENTS.splitlines()]
+    land(pipeline, "shipment_deliveries", "\n".join(",".join(row[i] for i in (2, 0, 1, 3)) for row in rows) + "\n")
+
+    with caplog.at_level(logging.INFO, logger="d2b_luigi"):
+        assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+    assert "needs row-by-row validation" not in caplog.text
+    assert pipeline.analytics(TINY_DATE) == EXPECTED

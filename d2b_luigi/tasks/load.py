@@ -428,7 +428,7 @@ class FileLoader:
         """COPY the file as it is; None when COPY fails or any row could need rejecting (the validating load
         then empties the partition again)."""
         counted = warehouse.CountingReader(raw, progress)
-        check = validation.FastCheck(counted)
+        check = validation.FastCheck(counted, validation.date_patterns(validation.schema(self.source, columns)))
         copied: list[int] = []
 
         def copy() -> None:
@@ -443,11 +443,9 @@ class FileLoader:
 
     def _suspect(self, cursor, check: validation.FastCheck) -> str | None:
         """Why a row of the copied file could need rejecting, if it could. A shipments file asks for its orders
-        only now, after its COPY: their load may be running beside it (``LoadStaging._orders``)."""
+        only after the checks of its own rows: their load may be running beside it (``LoadStaging._orders``)."""
         if not check.plain:
             return "a value is quoted, padded or holds more than digits, signs and dashes"
-        if self.source == "shipment_deliveries" and self.references is None:
-            return "the order references cannot be checked"
         found: list[tuple] = []
 
         def detect() -> None:
@@ -458,12 +456,31 @@ class FileLoader:
         failed = attempt(cursor, detect)
         if failed:
             return failed
-        suspect, dates = found[0]
+        suspect, dates, *order_ids = found[0]
         if check.canonical_dates != dates:
             return "a date is not written YYYY-MM-DD"
         if suspect:
-            return "a key repeats or a reference is missing"
+            return "a key repeats or an order_date is not in dim_dates"
+        if self.source == "shipment_deliveries":
+            return self._missing_orders(cursor, *order_ids)
         return None
+
+    def _missing_orders(self, cursor, lo: int | None, hi: int | None) -> str | None:
+        """Why a shipment of the copied file could lack its order (its order_ids run from ``lo`` to ``hi``)."""
+        if self.references is None:
+            return "the order references cannot be checked"
+        found: list[tuple] = []
+
+        def detect() -> None:
+            cursor.execute(
+                self._statement("rejects/detect_missing_orders", orders=self.references), {"lo": lo, "hi": hi}
+            )
+            found.append(cursor.fetchone())
+
+        failed = attempt(cursor, detect)
+        if failed:
+            return failed
+        return "an order_id may be missing from the orders" if found[0][0] else None
 
     def _validating_load(self, cursor, raw, columns: list[str]) -> Loaded:
         """Check every line; copy the good ones with their line numbers; note the bad ones."""
@@ -490,7 +507,7 @@ class FileLoader:
         cursor.execute(self._statement("load/analyze_partition"))
         orders = self.orders()
         cursor.execute(
-            self._statement(f"rejects/{self.source}"),
+            self._statement(f"rejects/{self.source}", orders=orders.table or self.target),
             {
                 "check_orders": orders.table is not None,
                 "rejected_order_ids": list(orders.rejected),
@@ -521,8 +538,8 @@ class FileLoader:
         rejects_list = [(n, text, reason) for n, (text, reason) in sorted(rejects.items())]
         return Loaded(lines, loaded, rejects_list, rejected_orders)
 
-    def _statement(self, name: str) -> sql.Composed:
-        return warehouse.statement(self.settings, name, partition=self.target, orders=self.references or self.target)
+    def _statement(self, name: str, **more: sql.Composable) -> sql.Composed:
+        return warehouse.statement(self.settings, name, partition=self.target, **more)
 
 
 def attempt(
