@@ -8,17 +8,23 @@
 -- shipments. best_orders is inlined, not materialized: the planner then knows its row count and key
 -- distribution and hashes it (the small side), where a materialized CTE made it hash all shipments.
 WITH
+stars AS (  -- counted per product and star first: one count per row, and the sums run over a few rows
+    SELECT product_id, review, count(*) AS n
+    FROM {reviews}
+    GROUP BY product_id, review
+),
+
 best AS (
     SELECT
         product_id,
-        sum(review) AS points,
-        count(*) AS reviews,
-        count(*) FILTER (WHERE review = 1) AS one_star,
-        count(*) FILTER (WHERE review = 2) AS two_star,
-        count(*) FILTER (WHERE review = 3) AS three_star,
-        count(*) FILTER (WHERE review = 4) AS four_star,
-        count(*) FILTER (WHERE review = 5) AS five_star
-    FROM {reviews}
+        sum(review * n)::bigint AS points,
+        sum(n)::bigint AS reviews,
+        coalesce(sum(n) FILTER (WHERE review = 1), 0)::bigint AS one_star,
+        coalesce(sum(n) FILTER (WHERE review = 2), 0)::bigint AS two_star,
+        coalesce(sum(n) FILTER (WHERE review = 3), 0)::bigint AS three_star,
+        coalesce(sum(n) FILTER (WHERE review = 4), 0)::bigint AS four_star,
+        coalesce(sum(n) FILTER (WHERE review = 5), 0)::bigint AS five_star
+    FROM stars
     GROUP BY product_id
     ORDER BY points DESC, reviews DESC, product_id
     LIMIT 1
