@@ -51,6 +51,7 @@ shipping AS (
         count(*) FILTER (WHERE {analytics}.is_late_shipment(o.order_date, s.shipment_date, s.delivery_date)) AS late
     FROM {shipment_deliveries} AS s
     JOIN best_orders AS o ON o.order_id = s.order_id
+    WHERE s.shipment_date IS NOT NULL  -- early and late are both shipped: the others need not be joined
 )
 
 SELECT
