@@ -91,6 +91,7 @@ class Run:
     output: str
     steps: dict[str, float] = field(default_factory=dict)
     busy: float = 0.0
+    cpu: float = 0.0  # how busy the machine's CPUs were meanwhile (CpuBusy)
 
 
 class PeakMemory(threading.Thread):
@@ -290,6 +291,29 @@ def load_average() -> str:
     return " / ".join(f"{load:.1f}" for load in os.getloadavg())
 
 
+def cpu_times() -> tuple[int, int]:
+    """The machine's CPU time so far, busy and in all, in clock ticks summed over its CPUs (``/proc/stat``:
+    busy is user, nice, system, irq, softirq and steal; the rest is idle and iowait)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    busy_ticks = user + nice + system + irq + softirq + steal
+    return busy_ticks, busy_ticks + idle + iowait
+
+
+class CpuBusy:
+    """``with CpuBusy() as cpu: …``, then ``cpu.share``: how busy all the machine's CPUs were meanwhile (0 to 1).
+    Work that leaves CPUs idle can be sped up by running more of it at once; work at 100 % only by doing less."""
+
+    share = 0.0
+
+    def __enter__(self) -> CpuBusy:
+        self.start = cpu_times()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        busy_ticks, all_ticks = (end - start for end, start in zip(cpu_times(), self.start, strict=True))
+        self.share = busy_ticks / all_ticks if all_ticks else 0.0
+
+
 def busy(spans: list[tuple[float, float]]) -> float:
     """The length of the union of ``(start, end)`` intervals: time during which at least one ran."""
     total, reach = 0.0, float("-inf")
@@ -390,7 +414,8 @@ class Bench:
             env["D2B_WORK_DIR"] = str(WORK / "work" / pipeline_id / host)
         if config:
             env["LUIGI_CONFIG_PATH"] = str(config)
-        wall, rss_mb, output = measured(command, self.logs / f"{name}.log", cwd=ROOT, env=env)
+        with CpuBusy() as cpu:
+            wall, rss_mb, output = measured(command, self.logs / f"{name}.log", cwd=ROOT, env=env)
         families: dict[str, float] = {}
         spans: list[tuple[float, float]] = []
         if step_log.exists():
@@ -398,7 +423,7 @@ class Bench:
                 family, _, seconds, ended = line.split("\t")
                 families[family] = families.get(family, 0.0) + float(seconds)
                 spans.append((float(ended) - float(seconds), float(ended)))
-        return Run(wall, rss_mb, output, families, busy(spans))
+        return Run(wall, rss_mb, output, families, busy(spans), cpu.share)
 
     def build_in_process(self, pipeline_id: str, landing: Path, tasks: Callable[[], list[luigi.Task]]) -> None:
         """Build ``tasks()`` in this process, for deployment ``pipeline_id`` (the tasks are made once it is set)."""
@@ -499,7 +524,7 @@ class Bench:
 
     def end_to_end(self) -> None:
         self.db.create_staging_tables("bench_raw")
-        header = f"   {'orders':>6} {'wall s':>7} {'mem MB':>7}"
+        header = f"   {'orders':>6} {'wall s':>7} {'mem MB':>7} {'cpu':>4}"
         header += "".join(f" {s[:9]:>9}" for s in (*STEPS, "idle")) + "  \\copy 3 wall/cp"
         repeats = "one run" if QUICK else "median of 3 runs, 10M: one run"
         self.say(
@@ -509,7 +534,12 @@ class Bench:
         self.say("   step columns: seconds inside the tasks' run(), summed over a step's tasks (tasks that run at once")
         self.say("   overlap); idle: wall time with no task inside run() (start-up, scheduling, completeness checks,")
         self.say("   forks); mem: peak of the command and its worker processes (summed PSS); \\copy 3: one psql \\copy")
-        self.say("   of the same 3 files after the other; wall/cp: wall time / \\copy 3")
+        self.say(
+            "   of the same 3 files after the other; wall/cp: wall time / \\copy 3; cpu: how busy all of the machine's"
+        )
+        self.say(
+            f"   {os.cpu_count()} CPUs were during the run (at 100 % only less work is faster, not more parallelism)"
+        )
         self.say(header)
         runs: dict[str, Run] = {}
         for label in SIZES:
@@ -522,7 +552,7 @@ class Bench:
             run = runs[label] = sorted(tries, key=lambda r: r.wall)[len(tries) // 2]
             run.rss_mb = max(r.rss_mb for r in tries)
             copy_s = median([self.raw_copy(landing) for _ in range(1 if label == "10m" or QUICK else 3)])
-            row = f"   {label:>6} {run.wall:7.2f} {run.rss_mb:7.0f}"
+            row = f"   {label:>6} {run.wall:7.2f} {run.rss_mb:7.0f} {run.cpu:4.0%}"
             row += (
                 "".join(f" {run.steps.get(s, 0.0):9.2f}" for s in STEPS)
                 + f" {run.wall - run.busy:9.2f} {copy_s:8.2f} {run.wall / copy_s:7.2f}"
@@ -632,7 +662,7 @@ class Bench:
                 on_luigid = {"workers": 1, "steps": True, "scheduler_port": port, "config": config}
                 one = self.luigi("bench_h1", landing, *args, host="a", **on_luigid)
             self.db.settle()
-            with Luigid(WORK / "luigid-2") as port, ThreadPoolExecutor(2) as pool:
+            with Luigid(WORK / "luigid-2") as port, ThreadPoolExecutor(2) as pool, CpuBusy() as cpu_two:
                 on_luigid["scheduler_port"] = port
                 start = time.perf_counter()
                 futures = [pool.submit(self.luigi, "bench_h2", landing, *args, host=h, **on_luigid) for h in "ab"]
@@ -654,8 +684,16 @@ class Bench:
         assert all(run.steps for run in both), "one of the two processes ran no task"
         self.results["hosts2_speedup"] = one.wall / two_s
         split = ", ".join(f"{sum(r.steps.values()):.1f} s in tasks on {h}" for h, r in zip("ab", both, strict=True))
-        self.say(f"   one process    {one.wall:6.2f} s")
-        self.say(f"   two processes  {two_s:6.2f} s   speed-up {one.wall / two_s:.2f}x ({split})")
+        self.results["hosts1_cpu_busy"] = one.cpu
+        self.say(f"   one process    {one.wall:6.2f} s   CPUs busy {one.cpu:4.0%}")
+        speedup = one.wall / two_s
+        self.say(
+            f"   two processes  {two_s:6.2f} s   CPUs busy {cpu_two.share:4.0%}   speed-up {speedup:.2f}x ({split})"
+        )
+        self.say(
+            f"   (the CPUs {one.cpu:.0%} busy for one process: for the same work two can be at most "
+            f"{1 / max(one.cpu, 0.01):.2f}x faster on this machine)"
+        )
         self.say("   (both give the rows of the one-process run, for every date; no database step was done twice)")
         self.say()
 
