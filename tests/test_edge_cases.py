@@ -8,7 +8,7 @@ import re
 
 import luigi
 
-from d2b_luigi import RunAll, Transform, cli
+from d2b_luigi import QualityCheck, RunAll, Transform, cli
 from d2b_luigi.sqlfiles import SQL_DIR
 from tests.conftest import TINY, TINY_DATE
 
@@ -136,7 +136,60 @@ def test_values_without_business_sense_are_loaded_and_counted_by_warnings(pipeli
         (3, "delivered before the order date"),
         (7, "delivered without a shipment"),
     ]
+    assert pipeline.query("SELECT check_name, failing_rows FROM {s}.audit_counts") == [
+        ("shipment_dates_make_sense", 3)
+    ], "agg_shipments counted them in its own join"
     assert pipeline.analytics(TINY_DATE) == EXPECTED, "they never change a rule"
+
+
+def shipments_with_wrong_dates(pipeline) -> None:
+    """The tiny example with shipment 1 shipped before its order and shipment 7 delivered, never shipped."""
+    pipeline.put_tiny()
+    path = pipeline.landing_dir(TINY_DATE) / "shipment_deliveries.csv"
+    shipments = path.read_text().replace("1,1,2023-12-27,2023-12-29", "1,1,2023-12-20,2023-12-29")
+    path.write_text(shipments.replace("7,7,,", "7,7,,2025-06-30"))
+
+
+def check_plan(pipeline, name: str) -> dict:
+    """EXPLAIN ANALYZE of a check's count query against the date's staging partitions (before clean-up)."""
+    from d2b_luigi import config, warehouse
+    from d2b_luigi.tasks.load import partitions
+
+    settings = config.settings()
+    check = warehouse.statement(settings, f"checks/{name}", **partitions(settings, TINY_DATE))
+    count = warehouse.statement(settings, "quality/count_check", check=check)
+    with warehouse.transaction(settings) as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + count.as_string(cursor), {"run_date": TINY_DATE})
+        return cursor.fetchone()[0][0]["Plan"]
+
+
+def nodes(plan: dict) -> list[dict]:
+    return [plan, *(node for child in plan.get("Plans", []) for node in nodes(child))]
+
+
+def test_the_shipment_dates_check_joins_again_only_when_agg_shipments_counted_wrong_dates(pipeline):
+    """Clean shipments: agg_shipments counted 0, and the check's join of the shipments to their orders never
+    runs. Wrong dates: the check lists them."""
+    pipeline.put_tiny()
+    assert pipeline.build(QualityCheck(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+    assert pipeline.query("SELECT check_name, failing_rows FROM {s}.audit_counts") == [("shipment_dates_make_sense", 0)]
+    joins = [node for node in nodes(check_plan(pipeline, "shipment_dates_make_sense")) if "Join" in node["Node Type"]]
+    assert joins and all(node["Actual Loops"] == 0 for node in joins), joins
+
+    shipments_with_wrong_dates(pipeline)
+    assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+    assert failed_checks(pipeline)["shipment_dates_make_sense"][:2] == ("warn", 2)
+
+
+def test_without_a_count_from_agg_shipments_the_shipment_dates_check_joins_in_full(pipeline):
+    """A date whose agg_shipments ran before migration 0007 (no count): the check still finds every row."""
+    shipments_with_wrong_dates(pipeline)
+    assert pipeline.build(Transform(date=TINY_DATE, table="agg_shipments")).status == luigi.LuigiStatusCode.SUCCESS
+    pipeline.query("DELETE FROM {s}.audit_counts")
+    assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+    severity, count, sample = failed_checks(pipeline)["shipment_dates_make_sense"]
+    assert (severity, count) == ("warn", 2)
+    assert sorted(row["shipment_id"] for row in sample) == [1, 7]
 
 
 def test_a_date_whose_checks_fail_keeps_its_published_rows_and_exports_read_only_published_rows(pipeline, capsys):

@@ -12,6 +12,8 @@ from d2b_luigi.tasks.dimensions import Dimensions
 from d2b_luigi.tasks.load import LoadStaging, partitions
 from d2b_luigi.tasks.schema import MigrateSchema
 
+AUDIT = "audit_"  # a transform's column that counts the rows breaking a check (Transform.write)
+
 
 class CreateAnalyticsTable(PipelineTask, luigi.WrapperTask):
     """``{id}_analytics.<table>`` and its unpublished twin ``{id}_staging.<table>`` exist (creating_agg_*).
@@ -50,7 +52,11 @@ class Transform(DatabaseStep):
         ]
 
     def write(self, cursor) -> None:
-        """The transform's SELECT, then its row inserted: an ``INSERT … SELECT`` would get no parallel workers."""
+        """The transform's SELECT, then its row inserted: an ``INSERT … SELECT`` would get no parallel workers.
+
+        A column ``audit_<check>`` of the SELECT is not the table's: it is how many rows break that data-quality
+        check, counted in the transform's own pass, and goes to ``{staging}.audit_counts`` (the check then does
+        not read those rows again when it is 0)."""
         table = sql.Identifier(self.settings.staging_schema, self.table)
         params = {"run_date": self.date}
         cursor.execute(warehouse.statement(self.settings, "staged/delete_date", table=table), params)
@@ -58,16 +64,28 @@ class Transform(DatabaseStep):
             warehouse.statement(self.settings, f"transform/{self.table}", **partitions(self.settings, self.date)),
             params,
         )
-        columns = [column.name for column in cursor.description]
+        names = [column.name for column in cursor.description]
+        rows = cursor.fetchall()  # one, or none (no best product without reviews)
+        kept = [i for i, name in enumerate(names) if not name.startswith(AUDIT)]
         insert = warehouse.statement(
             self.settings,
             "staged/insert_row",
             table=table,
-            columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-            values=sql.SQL(", ").join([sql.Placeholder()] * len(columns)),
+            columns=sql.SQL(", ").join(sql.Identifier(names[i]) for i in kept),
+            values=sql.SQL(", ").join([sql.Placeholder()] * len(kept)),
         )
-        for row in cursor.fetchall():  # one, or none (no best product without reviews)
-            cursor.execute(insert, row)
+        for row in rows:
+            cursor.execute(insert, [row[i] for i in kept])
+        for i, name in enumerate(names):
+            if name.startswith(AUDIT):
+                cursor.execute(
+                    warehouse.statement(self.settings, "staged/audit_count"),
+                    {
+                        "run_date": self.date,
+                        "check_name": name.removeprefix(AUDIT),
+                        "failing_rows": rows[0][i] if rows else None,
+                    },
+                )
         # The date's audit was of the rows just replaced: the checks must look at these before any publish.
         from d2b_luigi.tasks.quality import QualityCheck  # it requires this module
 
