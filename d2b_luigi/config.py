@@ -97,7 +97,7 @@ def source(name: str) -> str:
 def resolve(name: str) -> tuple[Any, str]:
     """The value of setting ``name`` and its source; a value that does not parse is a ``ConfigError``."""
     where = source(name)
-    param = dict(d2b.get_params())[name]
+    param = getattr(d2b, name)  # the class attribute is the luigi Parameter
     try:
         if where.startswith("environment "):
             return param.normalize(param.parse(os.environ[env_name(name)])), where

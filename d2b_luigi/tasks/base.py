@@ -39,6 +39,14 @@ class WarehouseTask(luigi.Task):
     )
 
     @classmethod
+    def get_params(cls) -> list[tuple[str, luigi.Parameter]]:
+        """luigi's list of the class's parameters, made once per class: luigi walks ``dir(cls)`` each time, and
+        asks for it whenever it makes, names or logs a task (thousands of times in a run)."""
+        if "_luigi_params" not in cls.__dict__:
+            cls._luigi_params = super().get_params()
+        return list(cls._luigi_params)
+
+    @classmethod
     def get_param_values(
         cls, params: list[tuple[str, luigi.Parameter]], args: tuple, kwargs: dict
     ) -> list[tuple[str, object]]:
