@@ -231,3 +231,17 @@ def test_late_early_and_public_holiday_are_written_once_in_sql():
         "transform/agg_shipments.sql",
         "transform/best_performing_product.sql",
     ]
+
+
+def test_a_checks_description_is_the_comment_block_at_its_top():
+    """What quality_results shows users: the first comment lines, not the notes on the SQL further down."""
+    from d2b_luigi import sqlfiles
+    from d2b_luigi.tasks.quality import check_header
+
+    for name in sqlfiles.names("checks"):
+        assert "{" not in check_header(name)[1], name
+    assert check_header("checks/shipment_dates_make_sense") == (
+        "warn",
+        "Shipments whose dates parse but make no business sense: shipped or delivered before the order date, or "
+        "delivered without a shipment date. They are loaded and counted as they are.",
+    )

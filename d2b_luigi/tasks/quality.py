@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 
@@ -22,8 +23,12 @@ class QualityCheckFailed(RuntimeError):
 
 
 def check_header(name: str) -> tuple[str, str]:
-    """The severity (``error`` or ``warn``) and description at the top of a check's SQL file."""
-    lines = [line.removeprefix("--").strip() for line in sqlfiles.text(name).splitlines() if line.startswith("--")]
+    """The severity (``error`` or ``warn``) and description at the top of a check's SQL file: its first lines
+    of comment, up to the first other line (later comments are notes on the SQL, not shown to users)."""
+    lines = [
+        line.removeprefix("--").strip()
+        for line in itertools.takewhile(lambda line: line.startswith("--"), sqlfiles.text(name).splitlines())
+    ]
     severity = lines[0].removeprefix("severity:").strip()
     if not lines[0].startswith("severity:") or severity not in ("error", "warn"):
         raise ValueError(f"sql/{name}.sql must start with '-- severity: error' or '-- severity: warn'")

@@ -1,6 +1,7 @@
 -- severity: warn
 -- Shipments whose dates parse but make no business sense: shipped or delivered before the order date, or
 -- delivered without a shipment date. They are loaded and counted as they are.
+
 -- agg_shipments counts them in its own join of the shipments to their orders ({staging}.audit_counts):
 -- when it found none, this check does not join them again (the first condition, evaluated once, is false).
 SELECT s.shipment_id, s.order_id, o.order_date, s.shipment_date, s.delivery_date,
