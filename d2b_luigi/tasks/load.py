@@ -446,17 +446,12 @@ class FileLoader:
         only after the checks of its own rows: their load may be running beside it (``LoadStaging._orders``)."""
         if not check.plain:
             return "a value is quoted, padded or holds more than digits, signs and dashes"
-        found: list[tuple] = []
-
-        def detect() -> None:
-            cursor.execute(self._statement("load/analyze_partition"))
-            cursor.execute(self._statement(f"rejects/detect_{self.source}"))
-            found.append(cursor.fetchone())
-
-        failed = attempt(cursor, detect)
-        if failed:
-            return failed
-        suspect, dates, *order_ids = found[0]
+        found = self._first_row(
+            cursor, self._statement("load/analyze_partition"), self._statement(f"rejects/detect_{self.source}")
+        )
+        if isinstance(found, str):
+            return found
+        suspect, dates, *order_ids = found
         if check.canonical_dates != dates:
             return "a date is not written YYYY-MM-DD"
         if suspect:
@@ -469,18 +464,23 @@ class FileLoader:
         """Why a shipment of the copied file could lack its order (its order_ids run from ``lo`` to ``hi``)."""
         if self.references is None:
             return "the order references cannot be checked"
+        detect = self._statement("rejects/detect_missing_orders", orders=self.references)
+        found = self._first_row(cursor, cursor.mogrify(detect, {"lo": lo, "hi": hi}))
+        if isinstance(found, str):
+            return found
+        return "an order_id may be missing from the orders" if found[0] else None
+
+    @staticmethod
+    def _first_row(cursor, *statements) -> tuple | str:
+        """The first row of the last of ``statements``, run in a savepoint; or why a data error undid them."""
         found: list[tuple] = []
 
-        def detect() -> None:
-            cursor.execute(
-                self._statement("rejects/detect_missing_orders", orders=self.references), {"lo": lo, "hi": hi}
-            )
+        def run() -> None:
+            for statement in statements:
+                cursor.execute(statement)
             found.append(cursor.fetchone())
 
-        failed = attempt(cursor, detect)
-        if failed:
-            return failed
-        return "an order_id may be missing from the orders" if found[0][0] else None
+        return attempt(cursor, run) or found[0]
 
     def _validating_load(self, cursor, raw, columns: list[str]) -> Loaded:
         """Check every line; copy the good ones with their line numbers; note the bad ones."""

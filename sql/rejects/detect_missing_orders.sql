@@ -9,7 +9,8 @@ WITH ordered AS (
 
 SELECT
     CASE
-        WHEN ordered.n = ordered.hi::bigint - ordered.lo + 1 AND %(lo)s::bigint >= ordered.lo AND %(hi)s::bigint <= ordered.hi
+        WHEN ordered.n = ordered.hi::bigint - ordered.lo + 1
+             AND %(lo)s::bigint >= ordered.lo AND %(hi)s::bigint <= ordered.hi
             THEN false
         ELSE EXISTS (
             SELECT 1 FROM {partition} AS s
