@@ -18,11 +18,13 @@ DATE = str(TINY_DATE)
 
 
 def waiting_on_a_step_lock(dsn: str, call: str = "pg_advisory") -> bool:
-    """Whether a d2b_luigi session waits on an advisory lock, in a statement that calls ``call`` (any by default)."""
+    """Whether a d2b_luigi session of the tests' database waits on an advisory lock, in a statement that calls
+    ``call`` (any by default); runs of other databases on the same server (a pipeline, a bench) do not count."""
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'd2b_luigi'"
-            " AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE %s",
+            " AND datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+            " AND query LIKE %s",
             (f"%{call}%",),
         )
         waiting = cursor.fetchone()[0] > 0
