@@ -383,8 +383,8 @@ def test_a_bad_value_in_a_reordered_file_names_the_files_column(pipeline):
     ) in result.errors
 
 
-def scanned(body: bytes, chunk: int) -> tuple[bool, int]:
-    check = validation.FastCheck(io.BytesIO(body))
+def scanned(body: bytes, chunk: int, patterns: tuple[bytes, ...] | None = None) -> tuple[bool, int]:
+    check = validation.FastCheck(io.BytesIO(body), *([patterns] if patterns is not None else []))
     while check.read(chunk):
         pass
     return check.plain, check.canonical_dates
@@ -528,3 +528,19 @@ def test_dates_that_meet_across_a_line_end_stay_on_the_fast_path(pipeline, caplo
         assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
     assert "needs row-by-row validation" not in caplog.text
     assert pipeline.analytics(TINY_DATE) == EXPECTED
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 64])
+@pytest.mark.parametrize(
+    ("columns", "body", "dates"),
+    [
+        ("order_id,customer_id,order_date,product_id", b"1,2,2025-01-02,3\n2,3,2025-01-03,4", 2),
+        ("order_date,order_id,customer_id,product_id", b"2025-01-02,1,2,3\r\n2025-1-03,2,3,4\r\n", 1),
+        ("shipment_id,shipment_date,order_id,delivery_date", b"1,2025-01-02,1,2025-01-03\n2,,2,\n3,,3,2025-01-05", 3),
+    ],
+)
+def test_the_patterns_a_files_columns_need_count_every_canonical_date_in_any_chunks(columns, body, dates, chunk):
+    """A file's own patterns (one for these orders and these shipments: no two dates side by side) count every
+    date field that is exactly YYYY-MM-DD, wherever the chunks end."""
+    schema = validation.schema("orders" if "order_date" in columns else "shipment_deliveries", columns.split(","))
+    assert scanned(body, chunk, validation.date_patterns(schema)) == (True, dates)
