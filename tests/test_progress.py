@@ -1,4 +1,4 @@
-"""Progress of long steps: bytes as they go, at most every 5 %, from a local folder or S3."""
+"""Progress of long steps: bytes as they go, at most once a second, always at the end; from a folder or S3."""
 
 from __future__ import annotations
 
@@ -21,16 +21,37 @@ class Recorder:
         self.reports.append(message)
 
 
-def test_progress_reports_every_5_percent_and_always_when_rows_are_counted():
-    task = Recorder()
-    progress = Progress(task, 1000, "downloaded")
-    for done in range(0, 1001, 10):
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_reports_at_most_once_a_second_and_always_when_the_step_ends():
+    task, clock = Recorder(), Clock()
+    progress = Progress(task, 1000, "downloaded", clock=clock)
+    for done in range(0, 1001, 10):  # 100 chunks, 0.1 s apart: 10 s in all
+        clock.now = done / 100
         progress(done)
-    progress(1000, rows=42)
+    progress.finish(1000, rows=42)
 
     percents = [r for r in task.reports if isinstance(r, int)]
-    assert percents == [*range(0, 101, 5), 100]
+    assert percents == [*range(10, 101, 10), 100]  # not the first second, then each second
     assert task.reports[-1] == "downloaded 1,000 of 1,000 bytes, 42 rows"
+
+
+def test_slow_chunks_still_report_every_5_percent_at_most():
+    task, clock = Recorder(), Clock()
+    progress = Progress(task, 1000, "loaded", clock=clock)
+    for done in range(0, 1001, 1):
+        clock.now = 2.0 * (done + 1)
+        progress(done)
+
+    percents = [r for r in task.reports if isinstance(r, int)]
+    assert percents == list(range(5, 101, 5))
+    assert task.reports[1] == "loaded 50 of 1,000 bytes"
 
 
 def test_fetch_from_s3_and_from_a_folder_counts_every_byte(tmp_path, monkeypatch):
@@ -54,12 +75,12 @@ def test_fetch_from_s3_and_from_a_folder_counts_every_byte(tmp_path, monkeypatch
     lake._s3_client.cache_clear()
 
 
-def test_a_step_that_reads_its_last_chunk_reports_100_percent():
-    """A 6 MB file read in 1 MiB chunks: the last chunk adds less than 5 %, and still shows 100 %."""
+def test_a_short_step_reports_once_when_it_ends():
+    """A 6 MB file read in 1 MiB chunks within a second: one report, 100 %, at the end."""
     task = Recorder()
     progress = Progress(task, 6_401_833, "loaded")
     for done in [*range(1 << 20, 6_401_833, 1 << 20), 6_401_833]:
         progress(done)
+    progress.finish(6_401_833)
 
-    assert [r for r in task.reports if isinstance(r, int)][-1] == 100
-    assert task.reports[-1] == "loaded 6,401,833 of 6,401,833 bytes"
+    assert task.reports == [100, "loaded 6,401,833 of 6,401,833 bytes"]

@@ -53,7 +53,7 @@ class Export(DatabaseStep):
             self.rows_exported = cursor.rowcount
             self.bytes_exported = sink.tell()
         # reported once the file is in place (uploaded or renamed)
-        Progress(self, self.bytes_exported, "exported")(self.bytes_exported, rows=self.rows_exported)
+        Progress(self, self.bytes_exported, "exported").finish(self.bytes_exported, rows=self.rows_exported)
 
     def row_counts(self, cursor) -> dict[str, int]:
         return {"rows_exported": getattr(self, "rows_exported", None)}

@@ -105,6 +105,7 @@ class Download(PipelineTask):
             tmp = f"{final}{lake.part_tag()}"
             try:
                 lake.fetch(self.settings, url, tmp, progress)
+                progress.finish(Path(tmp).stat().st_size)
                 # os.replace, not luigi's rename_dont_move: a concurrent run may have put the same file there.
                 os.replace(tmp, final)
                 Path(tmp).write_text(source)

@@ -420,8 +420,8 @@ class FileLoader:
                 f"{self.url}: a header and no data rows; nothing was loaded "
                 "(D2B_ALLOW_EMPTY_FILES=true accepts a file without rows)"
             )
-        if task:
-            Progress(task, size - body_start, "loaded")(size - body_start, rows=result.loaded)
+        if progress:
+            progress.finish(size - body_start, rows=result.loaded)
         return result
 
     def _fast_load(self, cursor, raw, columns: list[str], progress: Progress | None) -> Loaded | None:
