@@ -41,6 +41,31 @@ __all__ = [
     "Transform",
 ]
 
+
+class _BesideLuigi(logging.Handler):
+    """Under the ``luigi`` command without ``--logging-conf-file``, luigi gives a handler to its own
+    ``luigi-interface`` logger only: d2b_luigi's lines then go to the same handlers, at the same level
+    (``WARNING: quality check …``) instead of Python's bare last-resort line or nowhere (INFO). A logging
+    configuration that gives the root logger handlers (cron's ``config/logging.cfg``) gets them as before."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if logging.getLogger().handlers:
+            return  # they propagate to the root logger's handlers
+        interface = logging.getLogger("luigi-interface")
+        if not interface.handlers:  # luigi has not set up its logging yet: the way Python would say it
+            if record.levelno >= logging.WARNING:
+                logging.lastResort.handle(record)
+            return
+        if record.levelno >= interface.getEffectiveLevel():
+            for handler in interface.handlers:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+
+
+if outcome.under_the_luigi_command():
+    logging.getLogger("d2b_luigi").addHandler(_BesideLuigi())
+    logging.getLogger("d2b_luigi").setLevel(logging.INFO)  # as luigi.cfg logs luigi; the root logger says WARNING
+
 _PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "luigi.cfg"
 if not luigi.configuration.get_config().has_option("retcode", "task_failed") and _PROJECT_CONFIG.is_file():
     # Run from another folder (cron starts in $HOME): the `luigi` command imports this module while it

@@ -119,6 +119,7 @@ def test_a_missing_file_gives_up_after_the_configured_looks_naming_its_url(pipel
     assert result.returncode == 30, result.stderr[-3000:]
     looks = [line for line in result.stderr.splitlines() if line.endswith(f"landing file missing: {reviews}")]
     assert len(looks) == 3, looks
+    assert all(line == f"WARNING: landing file missing: {reviews}" for line in looks), "as luigi's own lines"
     summary = result.stderr[result.stderr.index("===== Luigi Execution Summary =====") :]
     assert f"* 1 failed:\n    - 1 LandingFile(warehouse_id={pipeline.id}, date=2025-07-01, name=reviews)" in summary
     assert pipeline.analytics(TINY_DATE)["agg_shipments"] is None, "nothing is published without all files"

@@ -141,6 +141,6 @@ def sweep_at_exit() -> None:
             sweep(settings())
         except (ConfigError, warehouse.WarehouseUnreachable, psycopg2.Error, OSError, lake.LakeUnreachable) as exc:
             # the run itself reports an unusable setting, warehouse or lake
-            log.info("left this host's downloads of cleaned-up dates for the next run: %s", exc)
+            log.debug("left this host's downloads of cleaned-up dates for the next run: %s", exc)
 
     atexit.register(run)
