@@ -14,6 +14,7 @@ import functools
 import hashlib
 import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg2
@@ -157,12 +158,19 @@ def _statement(migration: Migration, staging: str, analytics: str) -> sql.Compos
 
 
 def upgrade(
-    connection, staging: str, analytics: str, *, dry_run: bool = False, folder: Path | None = None
+    connection,
+    staging: str,
+    analytics: str,
+    *,
+    dry_run: bool = False,
+    folder: Path | None = None,
+    on_applied: Callable[[Migration], None] | None = None,
 ) -> list[Migration]:
     """Bring ``staging`` and ``analytics`` to this release's schema; the migrations applied (or, dry, pending).
 
     ``connection`` must not be in autocommit mode. Each migration commits on its own; one that fails is
-    rolled back, the warehouse stays at the version before it, and the error names the file.
+    rolled back, the warehouse stays at the version before it, and the error names the file. ``on_applied``
+    is told of each one as it commits (processes migrating at once each apply some: their logs interleave).
     """
     lock = sql.SQL("SELECT pg_advisory_xact_lock(hashtext({}))").format(sql.Literal(f"d2b_luigi:migrate:{analytics}"))
     with connection.cursor() as cursor:
@@ -183,6 +191,8 @@ def upgrade(
         if migration is None:
             return done
         done.append(migration)
+        if on_applied:
+            on_applied(migration)
 
 
 def _apply_next(connection, staging: str, analytics: str, lock: sql.Composed, folder: Path) -> Migration | None:

@@ -76,11 +76,14 @@ def ensure_schema(settings: Settings) -> list[migrations.Migration]:
         return []
     connection = connect(settings.dsn)
     try:
-        applied = migrations.upgrade(connection, settings.staging_schema, settings.analytics_schema)
+        applied = migrations.upgrade(
+            connection,
+            settings.staging_schema,
+            settings.analytics_schema,
+            on_applied=lambda migration: log.info("%s: applied %s", settings.analytics_schema, migration),
+        )
     finally:
         connection.close()
-    for migration in applied:
-        log.info("%s: applied %s", settings.analytics_schema, migration)
     _current.add((os.getpid(), settings.dsn, settings.id))
     return applied
 

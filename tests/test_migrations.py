@@ -234,3 +234,21 @@ def test_runall_with_a_broken_migration_fails_logs_it_and_runs_once_it_is_fixed(
     add(folder, "0900_broken.sql", "ALTER TABLE {analytics}.run_log ADD COLUMN note text;\n")
     assert pipeline.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
     assert recorded(pipeline)[-1] == (900, "0900_broken")
+
+
+def test_each_migration_is_reported_the_moment_it_commits(pipeline):
+    """Processes that migrate at once each apply some; each reports its own as they commit, so their log
+    lines read in version order instead of grouped per process."""
+    seen = []
+
+    def on_applied(migration) -> None:
+        committed = pipeline.query("SELECT max(version) FROM {a}.schema_migrations")[0][0]  # another connection
+        seen.append((migration.name, committed))
+
+    connection = warehouse.connect(pipeline.dsn)
+    try:
+        migrations.upgrade(connection, pipeline.id + "_staging", pipeline.id + "_analytics", on_applied=on_applied)
+    finally:
+        connection.close()
+
+    assert seen == [(m.name, m.version) for m in RELEASE]
