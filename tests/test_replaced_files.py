@@ -5,6 +5,7 @@ they were."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 
@@ -69,13 +70,17 @@ def finished(pipeline, request):
     return pipeline
 
 
-def test_other_good_data_then_runall_gives_the_new_files_rows(finished):
+def test_other_good_data_then_runall_gives_the_new_files_rows(finished, caplog):
     replace_shipments(finished, OTHER_SHIPMENTS)
     assert not RunAll(date=TINY_DATE).complete()
 
-    result = finished.build(RunAll(date=TINY_DATE))
+    with caplog.at_level(logging.INFO, logger="d2b_luigi"):
+        result = finished.build(RunAll(date=TINY_DATE))
 
     assert result.status == luigi.LuigiStatusCode.SUCCESS, result.errors
+    why = [r.getMessage() for r in caplog.records if "is not the file this date last loaded" in r.getMessage()]
+    assert len(why) == 1 and why[0].startswith(f"{shipments_url(finished)} is not the file"), why
+    assert "; now size=" in why[0] and why[0].endswith("redoing what was built from it"), why
     assert finished.analytics(TINY_DATE) == EXPECTED_OTHER
     assert exports(finished)["agg_shipments.csv"] == (
         "ingestion_date,tt_late_shipments,tt_undelivered_items\n2025-07-01,1,1\n"

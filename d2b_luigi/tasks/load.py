@@ -232,6 +232,14 @@ class LoadStaging(DatabaseStep):
             for step in steps(self.date)
             if isinstance(step, DatabaseStep) and self.name in step.sources and step.update_id != self.update_id
         ]
+        if last is not None:
+            was = last[1] if last[0] == self.url else f"{last[0]} {last[1]}"
+            log.info(
+                "%s is not the file this date last loaded (%s; now %s): loading it, and redoing what was built from it",
+                self.url,
+                was,
+                fingerprint,
+            )
         # A step built from the last file may still be writing: wait for it. None was loaded yet: none can be
         # (each needs this load's marker, committed with its load_log row), and the date's loads run side by side.
         for update_id in sorted(built_from) if last is not None else []:  # one order for every run: no deadlock
