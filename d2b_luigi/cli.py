@@ -59,7 +59,7 @@ def stop(args: argparse.Namespace) -> None:
 def invalidate(args: argparse.Namespace) -> None:
     """Remove a step's targets for one date (and, with --downstream, of every step that needs it) to force a rerun."""
     from d2b_luigi import invalidate as inv
-    from d2b_luigi.tasks.pipeline import RunAll
+    from d2b_luigi.tasks.base import shown
 
     only = {key: value for key, value in (("name", args.name), ("table", args.table)) if value}
     try:
@@ -72,16 +72,18 @@ def invalidate(args: argparse.Namespace) -> None:
         print(f"{verb} {line}")
     if not removed:
         print(f"nothing to remove: no target of {len(tasks)} step(s) exists")
-    if args.dry_run:
-        return
-    if RunAll(date=args.date).complete():
+    again = inv.redone(args.date, tasks)
+    if again:
+        verb = "would then redo" if args.dry_run else "redoes"
+        print(f"the next `luigi --module d2b_luigi RunAll --date {args.date}` {verb} these {len(again)} steps:")
+        print("\n".join(f"  {shown(task)}" for task in again))
+    else:
         print(
-            f"RunAll --date {args.date} is still complete, so it will not redo this. Run the step alone:\n"
+            f"RunAll --date {args.date} {'would still be' if args.dry_run else 'is still'} complete, so it will not "
+            "redo this. Run the step alone:\n"
             + "\n".join(f"  {inv.command(t)}" for t in tasks)
             + "\nor invalidate with --downstream."
         )
-    else:
-        print(f"the next `luigi --module d2b_luigi RunAll --date {args.date}` redoes it")
 
 
 def migrate(args: argparse.Namespace) -> None:

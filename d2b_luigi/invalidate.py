@@ -53,6 +53,36 @@ def plan(family: str, date: dt.date, downstream: bool = False, only: dict[str, s
     return [task for task in reversed(affected) if luigi.task.flatten(task.output())]
 
 
+def redone(date: dt.date, invalidated: list[luigi.Task]) -> list[luigi.Task]:
+    """The steps the next ``RunAll(date)`` runs once the targets of ``invalidated`` are gone (whether they are
+    yet or not: a dry run), stage by stage: luigi's own walk, from RunAll down to what is complete. After a
+    clean-up it reaches the date's downloads and loads again, although invalidating removed none of them."""
+    gone = {task.task_id for task in invalidated}
+    runs: dict[str, bool] = {}
+
+    def will_run(task: luigi.Task) -> bool:
+        if task.task_id not in runs:
+            if task.task_id in gone:
+                runs[task.task_id] = True
+            elif isinstance(task, luigi.WrapperTask):  # done when all it requires is
+                runs[task.task_id] = any(will_run(dep) for dep in luigi.task.flatten(task.requires()))
+            else:
+                runs[task.task_id] = not task.complete()
+        return runs[task.task_id]
+
+    reached: set[str] = set()
+
+    def visit(task: luigi.Task) -> None:
+        if task.task_id not in reached and will_run(task):
+            reached.add(task.task_id)
+            for dep in luigi.task.flatten(task.requires()):
+                visit(dep)
+
+    graph = steps(date)  # stage by stage
+    visit(graph[-1])  # RunAll
+    return [t for t in graph if t.task_id in reached and t.run is not None and not isinstance(t, luigi.WrapperTask)]
+
+
 def describe(target: luigi.Target) -> str:
     """A target as a person reads it: ``marker <update_id>`` or ``file <path or URL>``."""
     if isinstance(target, warehouse.MarkerTarget):

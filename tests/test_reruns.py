@@ -11,6 +11,7 @@ from d2b_luigi import RunAll, cli, warehouse
 from d2b_luigi.tasks.pipeline import steps
 from tests.commands import process_env, run_luigi
 from tests.conftest import TINY, TINY_DATE
+from tests.test_invalidate import last_run_id, runs_after, step_id
 
 EXPECTED = json.loads((TINY / "expected-2025-07-01.json").read_text())
 DATE = str(TINY_DATE)
@@ -72,13 +73,22 @@ def step(family: str) -> luigi.Task:
 
 @pytest.mark.parametrize("family", sorted(STEPS))
 def test_invalidate_with_downstream_after_the_clean_up_then_runall(finished, family, capsys):
+    first = last_run_id(finished)
     cli.main(["invalidate", family, *STEPS[family], "--date", DATE, "--downstream"])
-    assert f"the next `luigi --module d2b_luigi RunAll --date {DATE}` redoes it" in capsys.readouterr().out
+    said = said_redone(capsys.readouterr().out)
 
     result = finished.build(RunAll(date=TINY_DATE))
 
     assert result.status == luigi.LuigiStatusCode.SUCCESS, result.errors
     assert_finished_and_clean(finished)
+    assert said and sorted(said) == sorted(runs_after(finished, first)), "it redid what the command said"
+
+
+def said_redone(out: str) -> list[str]:
+    """The steps `d2b invalidate` says the next RunAll redoes, as the run log names them."""
+    lines = out.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("the next `luigi --module d2b_luigi RunAll"))
+    return [step_id(line.strip()) for line in lines[start + 1 :] if line.startswith("  ")]
 
 
 @pytest.mark.parametrize("family", sorted(STEPS))
@@ -89,7 +99,7 @@ def test_invalidate_one_step_after_the_clean_up_run_it_alone_then_runall(finishe
     if family == "Download":  # the clean-up removed the download already
         assert out.startswith("nothing to remove: no target of 1 step(s) exists")
     elif family in ("Export", "CleanUp"):  # what RunAll itself requires
-        assert f"the next `luigi --module d2b_luigi RunAll --date {DATE}` redoes it" in out
+        assert f"the next `luigi --module d2b_luigi RunAll --date {DATE}` redoes these" in out
     else:
         assert f"RunAll --date {DATE} is still complete, so it will not redo this. Run the step alone:" in out
 
@@ -109,13 +119,16 @@ def test_invalidate_one_step_after_the_clean_up_run_it_alone_then_runall(finishe
 def test_the_sequence_of_the_issue_export_downstream_after_the_clean_up(finished, capsys):
     """RunAll, `d2b invalidate Export --table agg_shipments --date D --downstream`, RunAll: once failed forever
     with UndefinedTable (the clean-up truncated the partitions its first run had dropped)."""
+    first = last_run_id(finished)
     cli.main(["invalidate", "Export", "--table", "agg_shipments", "--date", DATE, "--downstream"])
     assert capsys.readouterr().out.splitlines() == [
         f"removed CleanUp(date={DATE}): marker CleanUp:{DATE}",
         f"removed Export(date={DATE}, table=agg_shipments): file "
         f"{finished.exports / finished.id / DATE / 'agg_shipments.csv'}",
         f"removed Export(date={DATE}, table=agg_shipments): marker Export:{DATE}:agg_shipments",
-        f"the next `luigi --module d2b_luigi RunAll --date {DATE}` redoes it",
+        f"the next `luigi --module d2b_luigi RunAll --date {DATE}` redoes these 2 steps:",
+        f"  Export(date={DATE}, table=agg_shipments)",
+        f"  CleanUp(date={DATE})",
     ]
 
     for _ in range(2):
@@ -123,6 +136,7 @@ def test_the_sequence_of_the_issue_export_downstream_after_the_clean_up(finished
         assert result.status == luigi.LuigiStatusCode.SUCCESS, result.errors
         assert "UndefinedTable" not in result.errors
         assert_finished_and_clean(finished)
+        assert runs_after(finished, first) == {f"Export:{DATE}:agg_shipments", f"CleanUp:{DATE}"}, "what it said"
 
 
 @pytest.mark.parametrize("fresh", ["dropped schemas", "another warehouse id"])
