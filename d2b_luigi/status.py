@@ -130,12 +130,26 @@ def schema_line(applied: dict[int, str]) -> str:
     )
 
 
+def not_published(status: DateStatus) -> list[str]:
+    """For a done date with steps pending (a step redone by hand: a ``Transform`` withdraws the date's
+    ``QualityCheck``), that its published rows are the last audited ones, and how to publish the new ones."""
+    pending = [step.label for step in status.steps if step.state == "pending"]
+    if not status.done or not pending:
+        return []
+    return [
+        f"pending: {', '.join(pending)}: a step was redone by hand; the published rows and exports are the last "
+        "audited ones.",
+        f"To audit and publish its rows: d2b invalidate Publish --date {status.date} --downstream, then RunAll.",
+    ]
+
+
 def format_status(settings: Settings, status: DateStatus) -> str:
     """The plain-text table ``d2b status`` prints."""
     row = "{:<46} {:<11} {:<19} {:>10} {:>9} {:>9} {:>9}"
     lines = [
         f"{settings.analytics_schema} for {status.date}: {'done' if status.done else 'NOT done'}",
         schema_line(status.schema),
+        *not_published(status),
         "",
         row.format("step", "state", "finished (UTC)", "took", "loaded", "rejected", "exported"),
     ]

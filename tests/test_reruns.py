@@ -112,6 +112,16 @@ def test_invalidate_one_step_after_the_clean_up_run_it_alone_then_runall(finishe
         assert result.status == luigi.LuigiStatusCode.SUCCESS, result.errors
     if family == "Transform":  # its new rows are not audited yet (nor published): the next forced publish audits them
         assert_finished_and_clean(finished, [m for m in CLEAN_MARKERS if not m.startswith("QualityCheck")])
+        cli.main(["status", "--date", DATE])
+        said = capsys.readouterr().out.splitlines()
+        assert said[0].endswith(": done") and said[2].startswith("pending: QualityCheck: a step was redone by hand")
+        advice = f"d2b invalidate Publish --date {DATE} --downstream, then RunAll."
+        assert said[3] == f"To audit and publish its rows: {advice}"
+        cli.main(["invalidate", "Publish", "--date", DATE, "--downstream"])  # the advice, followed
+        assert finished.build(RunAll(date=TINY_DATE)).status == luigi.LuigiStatusCode.SUCCESS
+        assert_finished_and_clean(finished)
+        cli.main(["status", "--date", DATE])
+        assert not any(line.startswith("pending:") for line in capsys.readouterr().out.splitlines())
     else:
         assert_finished_and_clean(finished)
 
