@@ -76,16 +76,11 @@ class Transform(DatabaseStep):
         )
         for row in rows:
             cursor.execute(insert, [row[i] for i in kept])
-        for i, name in enumerate(names):
-            if name.startswith(AUDIT):
-                cursor.execute(
-                    warehouse.statement(self.settings, "staged/audit_count"),
-                    {
-                        "run_date": self.date,
-                        "check_name": name.removeprefix(AUDIT),
-                        "failing_rows": rows[0][i] if rows else None,
-                    },
-                )
+        audit_count = warehouse.statement(self.settings, "staged/audit_count")
+        for i in sorted(set(range(len(names))) - set(kept)):
+            failing = rows[0][i] if rows else None
+            check = names[i].removeprefix(AUDIT)
+            cursor.execute(audit_count, {"run_date": self.date, "check_name": check, "failing_rows": failing})
         # The date's audit was of the rows just replaced: the checks must look at these before any publish.
         from d2b_luigi.tasks.quality import QualityCheck  # it requires this module
 
